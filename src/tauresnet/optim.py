@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from torch import nn
 
 SCALAR_LR_FACTOR = 0.1  # the paper (after Fixup) trains τ and scalar biases at lr/10
@@ -32,3 +34,19 @@ def param_groups(
         }
         for (is_scalar, decays), params in groups.items()
     ]
+
+
+def lr_factor(epoch_progress: float, epochs: int, schedule: str, warmup_epochs: float = 0.0) -> float:
+    """Multiplier of the base lr at ``epoch_progress`` (epochs done, fractional).
+
+    ``step``: ÷10 at 50 % and 75 % of the epochs (the paper's 100/150 of 200). ``cosine``:
+    half-cosine from 1 to 0 over the run. A linear warm-up from 0 over ``warmup_epochs``
+    multiplies either. Stateless, so a resumed run follows exactly the same curve.
+    """
+    if schedule == "step":
+        factor = 0.1 ** sum(epoch_progress >= milestone * epochs for milestone in (0.5, 0.75))
+    else:
+        factor = 0.5 * (1.0 + math.cos(math.pi * min(epoch_progress / epochs, 1.0)))
+    if warmup_epochs > 0 and epoch_progress < warmup_epochs:
+        factor *= epoch_progress / warmup_epochs
+    return factor

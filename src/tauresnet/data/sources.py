@@ -34,7 +34,7 @@ class FileTree:
         names = [m.name.strip("/").removeprefix("./") for m in members]
         tops = {name.split("/", 1)[0] for name in names}
         skip_top = len(tops) == 1 and any("/" in name for name in names)
-        for member, name in zip(members, names):
+        for member, name in zip(members, names, strict=True):
             relative = name.split("/", 1)[1] if skip_top and "/" in name else ("" if skip_top else name)
             if member.isfile() and relative:
                 self._members[relative] = member

@@ -49,7 +49,7 @@ class ImageNetResNet(ResNet):
         stem_conv = nn.Conv2d(in_chans, 64, 7, stride=2, padding=3, bias=False)
         self._init_stem(stem_conv, norm, nn.MaxPool2d(3, stride=2, padding=1))
         channels = 64
-        for index, (planes, count) in enumerate(zip((64, 128, 256, 512), layers)):
+        for index, (planes, count) in enumerate(zip((64, 128, 256, 512), layers, strict=True)):
             blocks = []
             for position in range(count):
                 stride = 2 if index > 0 and position == 0 else 1

@@ -18,7 +18,9 @@ WRAPPER_PREFIXES = ("module.", "_orig_mod.")
 RENAMES = {"linear.": "fc."}
 # Old checkpoints hold numpy scalars (e.g. best_prec1); these globals rebuild them without
 # running arbitrary pickled code, so weights_only loading still applies.
-_NUMPY_SAFE = [np.dtype, np.core.multiarray.scalar] + [type(np.dtype(t)) for t in ("float32", "float64", "int64")]
+_NUMPY_SAFE = [np.dtype, (getattr(np, "_core", None) or np.core).multiarray.scalar] + [
+    type(np.dtype(t)) for t in ("float32", "float64", "int64")
+]
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:

@@ -1,0 +1,1 @@
+"""Measurements that make the theory visible, and the plots drawn from them."""

@@ -1,0 +1,443 @@
+"""The training loop: one run from a config to a run directory (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..analysis.plots import plot_training
+from ..config import TrainConfig, to_toml
+from ..data import ImageDataset, load_dataset, normalize, random_crop_flip
+from ..models import create_model
+from ..optim import lr_factor, param_groups
+from .checkpoint import load_checkpoint, restore_rng, rng_state, save_checkpoint, unwrap
+from .device import pick_device, pick_dtype
+from .log import write_metrics, write_summary
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 3, 130
+RUN_FILES = ("config.toml", "metrics.csv", "summary.json", "curves.png", "checkpoints")
+# Padding of the random crop: 4 px for 32×32 (He et al.), 2 px for 28×28 Fashion-MNIST.
+CROP_PADDING = {32: 4, 28: 2}
+
+
+class Diverged(RuntimeError):
+    """The loss became non-finite."""
+
+
+@dataclass
+class RunResult:
+    exit_code: int
+    summary: dict[str, Any]
+
+
+class StopRequest:
+    """Set by SIGINT/SIGTERM; the loop saves at the next step boundary. A second signal
+    restores the default handler's behaviour and exits at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if self.requested:
+            raise SystemExit(EXIT_INTERRUPTED)
+        self.requested = True
+        log.warning(
+            "stop requested (signal %d): saving a checkpoint at the next step; signal again to quit now", signum
+        )
+
+    def __enter__(self) -> StopRequest:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread: no signal handling
+                pass
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+
+def _seed_all(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _stream_seed(seed: int, epoch: int, step: int = -1) -> int:
+    """A distinct, reproducible generator seed per (seed, epoch, step): data order and
+    augmentation depend only on these, so a run resumed mid-epoch sees the same batches."""
+    return ((seed * 1_000_003 + epoch) * 1_000_033 + step + 1) % (2**63)
+
+
+def prepare_run_dir(out: Path, config: TrainConfig) -> None:
+    """Refuse to mix two runs in one directory unless asked to overwrite."""
+    present = [name for name in RUN_FILES if (out / name).exists()]
+    if present and not config.overwrite:
+        raise FileExistsError(
+            f"run directory {out} already holds a run ({', '.join(present)}); pass --resume to continue it, --overwrite to replace it, or another --out"
+        )
+    for name in present:
+        target = out / name
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+class Trainer:
+    """Holds the state of one run; ``run()`` trains to the end or to a stop."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: ImageDataset | None = None,
+        resume_state: dict | None = None,
+        show_progress: bool = False,
+    ) -> None:
+        self.config = config
+        self.out = Path(config.out)
+        self.show_progress = show_progress
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        self.device = pick_device(config.device)
+        self.dtype = pick_dtype(config.precision, self.device)
+        self.data = data or load_dataset(
+            config.data,
+            config.data_dir,
+            download=config.download,
+            val_split=config.val_split,
+            train_subset=config.train_subset,
+            test_subset=config.test_subset,
+            split_seed=config.seed,
+        )
+        _seed_all(config.seed)
+        model = create_model(
+            config.model, num_classes=self.data.num_classes, in_chans=self.data.in_chans, **config.model_kwargs()
+        )
+        self.memory_format = (
+            torch.channels_last
+            if config.channels_last and self.data.train_images.ndim == 4
+            else torch.contiguous_format
+        )
+        self.model = model.to(self.device, memory_format=self.memory_format)
+        self.optimizer = torch.optim.SGD(
+            param_groups(self.model, config.lr, config.weight_decay, config.decay_scalars_and_norms),
+            lr=config.lr,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            foreach=True,
+        )
+        self.train_x = self.data.train_images.to(self.device)
+        self.train_y = self.data.train_labels.to(self.device)
+        self.test_x = self.data.test_images.to(self.device)
+        self.test_y = self.data.test_labels.to(self.device)
+        self.mean = torch.tensor(self.data.mean, device=self.device)
+        self.std = torch.tensor(self.data.std, device=self.device)
+        self.steps_per_epoch = math.ceil(len(self.train_y) / config.batch_size)
+        self.epoch, self.step = 0, 0
+        self.accumulated = {"loss": 0.0, "correct": 0.0, "seen": 0.0, "seconds": 0.0}
+        self.history: list[dict[str, Any]] = []
+        self.best_test_acc = -1.0
+        self.wall_seconds = 0.0
+        if resume_state is not None:
+            self._restore(resume_state)
+
+    # -- state -----------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {
+            "model": unwrap(self.model).state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "epoch": self.epoch,
+            "step": self.step,
+            "accumulated": dict(self.accumulated),
+            "history": list(self.history),
+            "best_test_acc": self.best_test_acc,
+            "wall_seconds": self.wall_seconds,
+            "config": self.config.to_dict(),
+            "classes": list(self.data.classes),
+            "tau": float(unwrap(self.model).tau.detach()),
+            "rng": rng_state(),
+        }
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        model = unwrap(self.model)
+        model.load_state_dict(state["model"])
+        if "tau" in state and not model.tau.requires_grad:
+            model.tau.fill_(state["tau"])  # a fixed τ is a buffer outside state_dict
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.epoch, self.step = state["epoch"], state["step"]
+        self.accumulated = dict(state["accumulated"])
+        self.history = list(state["history"])
+        self.best_test_acc = state["best_test_acc"]
+        self.wall_seconds = state["wall_seconds"]
+        restore_rng(state["rng"])
+
+    def save(self, name: str) -> None:
+        save_checkpoint(self.out / "checkpoints" / name, self.state())
+
+    def summary(self, status: str) -> dict[str, Any]:
+        return {
+            "status": status,
+            "best_test_acc": max((row["test_acc"] for row in self.history), default=None),
+            "final_test_acc": self.history[-1]["test_acc"] if self.history else None,
+            "epochs_done": len(self.history),
+            "epochs": self.config.epochs,
+            "wall_seconds": round(self.wall_seconds, 2),
+            "model": self.config.model,
+            "tau": float(unwrap(self.model).tau.detach()),
+            "num_blocks": unwrap(self.model).num_blocks,
+            "device": str(self.device),
+            "precision": str(self.dtype).removeprefix("torch."),
+            "eval_split": self.data.test_name,
+        }
+
+    # -- steps -----------------------------------------------------------------------------
+    def _set_lr(self, epoch_progress: float) -> float:
+        factor = lr_factor(epoch_progress, self.config.epochs, self.config.schedule, self.config.warmup_epochs)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.lr * group["lr_factor"] * factor
+        return self.config.lr * factor
+
+    def _batch(self, order: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        index = order[step * self.config.batch_size : (step + 1) * self.config.batch_size]
+        images = self.train_x[index]
+        if self.config.augment:
+            generator = torch.Generator().manual_seed(_stream_seed(self.config.seed, self.epoch, step))
+            padding = CROP_PADDING.get(images.shape[-1], images.shape[-1] // 8)
+            images = random_crop_flip(images, padding, flip=True, generator=generator)
+        x = normalize(images, self.mean, self.std).contiguous(memory_format=self.memory_format)
+        return x, self.train_y[index]
+
+    def _train_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
+            logits = self.model(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=self.config.label_smoothing)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach(), (logits.argmax(1) == y).sum()
+
+    @torch.inference_mode()
+    def evaluate(self) -> tuple[float, float]:
+        """-> (mean cross-entropy, top-1 accuracy) on the evaluation split."""
+        self.model.eval()
+        loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
+        correct = torch.zeros((), device=self.device, dtype=torch.int64)
+        for start in range(0, len(self.test_y), self.config.eval_batch_size):
+            images = self.test_x[start : start + self.config.eval_batch_size]
+            y = self.test_y[start : start + self.config.eval_batch_size]
+            x = normalize(images, self.mean, self.std).contiguous(memory_format=self.memory_format)
+            with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
+                logits = self.model(x).float()
+            loss_sum += F.cross_entropy(logits, y, reduction="sum")
+            correct += (logits.argmax(1) == y).sum()
+        self.model.train()
+        count = max(len(self.test_y), 1)
+        return loss_sum.item() / count, correct.item() / count
+
+    def _check_finite(self, loss: torch.Tensor) -> None:
+        if not torch.isfinite(loss).item():
+            raise Diverged(f"loss became {loss.item()} at epoch {self.epoch + 1}, step {self.step + 1}")
+
+    def _train_epoch(self, stop: StopRequest) -> bool:
+        """Train the rest of the current epoch; False when a stop was requested."""
+        config = self.config
+        order = torch.randperm(
+            len(self.train_y), generator=torch.Generator().manual_seed(_stream_seed(config.seed, self.epoch))
+        )
+        order = order.to(self.device)
+        loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
+        correct = torch.zeros((), device=self.device, dtype=torch.int64)
+        seen = 0
+        started = time.perf_counter()
+        bar = None
+        if self.show_progress:
+            from tqdm import tqdm
+
+            bar = tqdm(
+                total=self.steps_per_epoch,
+                initial=self.step,
+                desc=f"epoch {self.epoch + 1}/{config.epochs}",
+                unit="step",
+                leave=False,
+                dynamic_ncols=True,
+                file=sys.stderr,
+            )
+        while self.step < self.steps_per_epoch:
+            if stop.requested:
+                self._fold_accumulators(loss_sum, correct, seen, started)
+                if bar:
+                    bar.close()
+                return False
+            lr = self._set_lr(self.epoch + self.step / self.steps_per_epoch)
+            x, y = self._batch(order, self.step)
+            loss, batch_correct = self._train_step(x, y)
+            # On CPU a host sync costs nothing, so a diverging run stops in the very step.
+            if self.device.type == "cpu" or (self.step + 1) % config.log_every == 0:
+                self._check_finite(loss)
+            loss_sum += loss * len(y)
+            correct += batch_correct
+            seen += len(y)
+            self.step += 1
+            if bar and (self.step % 10 == 0 or self.step == self.steps_per_epoch):
+                done = self.accumulated["seen"] + seen
+                elapsed = self.accumulated["seconds"] + time.perf_counter() - started
+                bar.set_postfix(
+                    loss=f"{(self.accumulated['loss'] + loss_sum.item()) / done:.4f}",
+                    acc=f"{(self.accumulated['correct'] + correct.item()) / done:.3f}",
+                    lr=f"{lr:.3g}",
+                    img_s=f"{done / max(elapsed, 1e-9):.0f}",
+                )
+                bar.update(self.step - bar.n)
+        if bar:
+            bar.close()
+        self._fold_accumulators(loss_sum, correct, seen, started)
+        return True
+
+    def _fold_accumulators(self, loss_sum: torch.Tensor, correct: torch.Tensor, seen: int, started: float) -> None:
+        seconds = time.perf_counter() - started
+        self.accumulated = {
+            "loss": self.accumulated["loss"] + loss_sum.item(),
+            "correct": self.accumulated["correct"] + correct.item(),
+            "seen": self.accumulated["seen"] + seen,
+            "seconds": self.accumulated["seconds"] + seconds,
+        }
+        self.wall_seconds += seconds
+
+    def _finish_epoch(self) -> None:
+        eval_started = time.perf_counter()
+        test_loss, test_acc = self.evaluate()
+        eval_seconds = time.perf_counter() - eval_started
+        self.wall_seconds += eval_seconds
+        seen = max(self.accumulated["seen"], 1)
+        images_per_second = seen / max(self.accumulated["seconds"], 1e-9)
+        row = {
+            "epoch": self.epoch + 1,
+            "lr": self.config.lr
+            * lr_factor(self.epoch, self.config.epochs, self.config.schedule, self.config.warmup_epochs),
+            "train_loss": self.accumulated["loss"] / seen,
+            "train_acc": self.accumulated["correct"] / seen,
+            "test_loss": test_loss,
+            "test_acc": test_acc,
+            "seconds": self.accumulated["seconds"] + eval_seconds,
+        }
+        if not math.isfinite(row["train_loss"]):
+            raise Diverged(f"training loss of epoch {self.epoch + 1} is {row['train_loss']}")
+        self.history.append(row)
+        self.epoch, self.step = self.epoch + 1, 0
+        self.accumulated = {"loss": 0.0, "correct": 0.0, "seen": 0.0, "seconds": 0.0}
+        improved = test_acc > self.best_test_acc
+        self.best_test_acc = max(self.best_test_acc, test_acc)
+        self.save("last.pt")
+        if improved:
+            self.save("best.pt")
+        write_metrics(self.out / "metrics.csv", self.history)
+        write_summary(self.out / "summary.json", self.summary("running"))
+        plot_training(self.history, self.out / "curves.png", f"{self.config.model} on {self.config.data}")
+        log.info(
+            "epoch %d/%d  lr %.4g  train loss %.4f acc %.2f%%  %s loss %.4f acc %.2f%%  tau %.4f  %.1fs (%.0f img/s)",
+            row["epoch"],
+            self.config.epochs,
+            row["lr"],
+            row["train_loss"],
+            100 * row["train_acc"],
+            self.data.test_name,
+            test_loss,
+            100 * test_acc,
+            float(unwrap(self.model).tau.detach()),
+            row["seconds"],
+            images_per_second,
+        )
+
+    def run(self) -> RunResult:
+        """Train until ``config.epochs`` are done, a stop is requested or the loss diverges."""
+        (self.out / "config.toml").write_text(to_toml(self.config))
+        self.model.train()
+        with StopRequest() as stop:
+            try:
+                while self.epoch < self.config.epochs:
+                    if not self._train_epoch(stop):
+                        self.save("last.pt")
+                        summary = self.summary("interrupted")
+                        write_summary(self.out / "summary.json", summary)
+                        log.warning(
+                            "interrupted at epoch %d step %d; resume with --resume --out %s",
+                            self.epoch + 1,
+                            self.step,
+                            self.out,
+                        )
+                        return RunResult(EXIT_INTERRUPTED, summary)
+                    self._finish_epoch()
+            except Diverged as error:
+                summary = self.summary("diverged")
+                write_summary(self.out / "summary.json", summary)
+                log.error(
+                    "%s; the run diverged. Last good checkpoint: %s. Try a smaller --lr or --tau",
+                    error,
+                    self.out / "checkpoints" / "last.pt",
+                )
+                return RunResult(EXIT_DIVERGED, summary)
+        summary = self.summary("completed")
+        write_summary(self.out / "summary.json", summary)
+        return RunResult(EXIT_OK, summary)
+
+
+def resume_config(out: Path, overrides: dict[str, Any]) -> tuple[TrainConfig, dict[str, Any]]:
+    """The config and state to continue the run in ``out``.
+
+    The saved config wins; ``overrides`` may change only fields that do not alter the run
+    (epochs to extend it, device, threads, logging); any other difference is refused.
+    """
+    path = out / "checkpoints" / "last.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"nothing to resume: {path} does not exist; start the run without --resume")
+    state = load_checkpoint(path)
+    saved = TrainConfig(**{**state["config"], "resume": True, "overwrite": False})
+    free = {
+        "epochs",
+        "device",
+        "threads",
+        "log_every",
+        "resume",
+        "out",
+        "data_dir",
+        "eval_batch_size",
+        "download",
+        "overwrite",
+    }
+    conflicts = sorted(key for key, value in overrides.items() if key not in free and getattr(saved, key) != value)
+    if conflicts:
+        details = ", ".join(f"{key} (saved {getattr(saved, key)!r}, given {overrides[key]!r})" for key in conflicts)
+        raise ValueError(f"--resume: the command contradicts the saved run in {out}: {details}; drop those flags")
+    changes = {key: value for key, value in overrides.items() if key in free}
+    return saved.replace(**changes), state
+
+
+def train(config: TrainConfig, overrides: dict[str, Any] | None = None, show_progress: bool = False) -> RunResult:
+    """Run (or, with ``config.resume``, continue) training into ``config.out``."""
+    out = Path(config.out)
+    state = None
+    if config.resume:
+        config, state = resume_config(out, overrides or {"out": config.out})
+    else:
+        prepare_run_dir(out, config)
+    log.info("resolved configuration:\n%s", to_toml(config).rstrip())
+    trainer = Trainer(config, resume_state=state, show_progress=show_progress)
+    if state is not None:
+        log.info("resuming %s at epoch %d, step %d", out, trainer.epoch + 1, trainer.step)
+        write_metrics(out / "metrics.csv", trainer.history)
+    return trainer.run()
