@@ -44,7 +44,149 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--out", help="write the result as JSON here (default: eval.json beside the checkpoint's run)"
     )
+    stability = sub.add_parser("stability", help="forward/backward signal size at init over depth × τ")
+    stability.add_argument(
+        "--family", default="resmlp", choices=("resmlp", "cifar"), help="residual MLP or CIFAR ResNet"
+    )
+    stability.add_argument("--norm", default="none", choices=("none", "batch"), help="normalisation of CIFAR ResNets")
+    stability.add_argument(
+        "--depths",
+        type=_int_list,
+        help="blocks (resmlp) or layers 6n+2 (cifar); default 10,30,100,300,1000,3000,10000 or 20,56,110,1202",
+    )
+    stability.add_argument(
+        "--taus",
+        type=_str_list,
+        default=["L^-1", "L^-1/2", "L^-1/4", "L^0"],
+        help="τ as exponents of L (L^-1/2) or numbers (default: L^-1,L^-1/2,L^-1/4,L^0)",
+    )
+    stability.add_argument("--seeds", type=int, default=3)
+    stability.add_argument("--width", type=int, default=256, help="resmlp width (and input size)")
+    stability.add_argument("--batch", type=int, default=16, help="random inputs per probe")
+    stability.add_argument("--out", default="runs/stability")
+    convergence = sub.add_parser("convergence", help="full-batch GD on a residual MLP for several depths and τ")
+    convergence.add_argument("--depths", type=_int_list, default=[10, 100, 1000])
+    convergence.add_argument("--taus", type=_str_list, default=["L^-1", "L^-1/2", "L^-1/4", "L^0"])
+    convergence.add_argument("--width", type=int, default=256)
+    convergence.add_argument("--samples", type=int, default=16)
+    convergence.add_argument("--iterations", type=int, default=500)
+    convergence.add_argument("--lr", type=float, default=0.01)
+    convergence.add_argument("--target", type=float, default=1e-3, help="success: loss below target × initial loss")
+    convergence.add_argument("--out", default="runs/convergence")
     return parser
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
+
+
+def _str_list(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def _fmt(value: float) -> str:
+    return "overflow" if value != value or value in (float("inf"), float("-inf")) else f"{value:.3g}"
+
+
+def _stability(args: argparse.Namespace) -> int:
+    from .analysis.plots import plot_stability
+    from .analysis.sweep import fit_slopes, run_sweep, summary_table, write_records
+
+    depths = args.depths or ([10, 30, 100, 300, 1000, 3000, 10000] if args.family == "resmlp" else [20, 56, 110, 1202])
+    if args.family == "cifar":
+        bad = [d for d in depths if d < 8 or (d - 2) % 6]
+        if bad:
+            raise ValueError(f"depths {bad} are not 6n+2 (e.g. 20, 56, 110, 1202) as CIFAR ResNets need")
+    if min(depths) < 1 or args.seeds < 1 or args.width < 1 or args.batch < 1:
+        raise ValueError("depths, seeds, width and batch must be >= 1")
+    records = run_sweep(
+        args.family,
+        depths,
+        args.taus,
+        args.seeds,
+        norm=args.norm,
+        width=args.width,
+        batch=args.batch,
+        on_record=lambda r: log.info(
+            "depth %d  τ %s = %.4g  seed %d  ratio %s", r.depth, r.tau_label, r.tau, r.seed, _fmt(r.forward_ratio)
+        ),
+    )
+    out = Path(args.out)
+    csv_path, json_path = write_records(records, out)
+    table = summary_table(records)
+    name = "resmlp" if args.family == "resmlp" else f"CIFAR ResNet, norm={args.norm}"
+    plot_stability(table, out / "stability.png", f"{name}: signal growth at initialisation")
+    print("| τ | depth | L | τ value | ‖h_L‖/‖h_0‖ | max block ratio | ‖∇W_1‖ | ‖∇W_L‖ | verdict |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for row in table:
+        print(
+            f"| {row['tau_label']} | {row['depth']} | {row['num_blocks']} | {row['tau']:.4g} | {_fmt(row['forward_ratio'])} "
+            f"| {_fmt(row['max_block_ratio'])} | {_fmt(row['grad_first'])} | {_fmt(row['grad_last'])} | {row['verdict']} |"
+        )
+    slopes = fit_slopes(records)
+    print("slope c of log ratio = c·L·τ²: " + ", ".join(f"{k} {_fmt(v)}" for k, v in slopes.items()))
+    print(f"wrote {csv_path}, {json_path}, {out / 'stability.png'}")
+    return 0
+
+
+def _convergence(args: argparse.Namespace) -> int:
+    from .analysis.convergence import gradient_descent
+    from .analysis.plots import plot_convergence
+
+    if min(args.depths) < 1 or args.iterations < 1 or args.samples < 1 or args.width < 1 or not args.lr > 0:
+        raise ValueError("depths, iterations, samples and width must be >= 1 and lr > 0")
+    runs = []
+    for tau in args.taus:
+        for depth in args.depths:
+            run = gradient_descent(
+                depth,
+                tau,
+                width=args.width,
+                samples=args.samples,
+                lr=args.lr,
+                iterations=args.iterations,
+                target_ratio=args.target,
+            )
+            log.info("depth %d  τ %s  loss %s -> %s", depth, tau, _fmt(run.initial_loss), _fmt(run.final_loss))
+            runs.append(run)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    records = [{**run.to_dict(), "losses": run.losses, "target_ratio": run.target_ratio} for run in runs]
+    clean = [
+        {
+            k: (v if not isinstance(v, float) or v == v and abs(v) != float("inf") else None)
+            for k, v in r.items()
+            if k != "losses"
+        }
+        for r in records
+    ]
+    (out / "summary.json").write_text(
+        json.dumps(
+            {"runs": clean, "width": args.width, "samples": args.samples, "lr": args.lr, "iterations": args.iterations},
+            indent=2,
+        )
+        + "\n"
+    )
+    plot_convergence(
+        records, out / "convergence.png", f"residual MLP, width {args.width}, {args.samples} samples, GD lr {args.lr}"
+    )
+    print("| τ | " + " | ".join(f"depth {d}" for d in args.depths) + " |")
+    print("|---|" + "---|" * len(args.depths))
+    for tau in args.taus:
+        cells = []
+        for run in (r for r in runs if r.tau_label == tau):
+            hit = run.iterations_to_target
+            cells.append(
+                f"{hit} it"
+                if hit is not None
+                else ("diverged" if run.diverged else f"not reached ({_fmt(run.final_loss / run.initial_loss)})")
+            )
+        print(f"| {tau} | " + " | ".join(cells) + " |")
+    print(f"iterations until loss < {args.target:g} × initial; wrote {out / 'summary.json'}, {out / 'convergence.png'}")
+    return 0
 
 
 def _models() -> int:
@@ -94,7 +236,13 @@ def _eval(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    commands = {"models": lambda: _models(), "train": lambda: _train(args), "eval": lambda: _eval(args)}
+    commands = {
+        "models": _models,
+        "train": lambda: _train(args),
+        "eval": lambda: _eval(args),
+        "stability": lambda: _stability(args),
+        "convergence": lambda: _convergence(args),
+    }
     try:
         return commands[args.command]()
     except (ValueError, FileNotFoundError, FileExistsError, DataError) as error:

@@ -72,6 +72,8 @@ class TrainConfig:
     resume: bool = _opt("continue the run in --out from checkpoints/last.pt", False)
     overwrite: bool = _opt("start afresh in a non-empty --out, deleting its run files", False)
     log_every: int = _opt("progress/log interval in steps", 50)
+    monitor: bool = _opt("record branch/skip ratios, gradient norm and τ to monitor.csv; warn on instability", False)
+    monitor_every: int = _opt("stability monitor interval in steps", 50)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -79,7 +81,7 @@ class TrainConfig:
             value = getattr(self, f.name)
             if choices and value is not None and value not in choices:
                 raise ValueError(f"{f.name.replace('_', '-')} {value!r} is not one of {', '.join(choices)}")
-        positive = ("epochs", "batch_size", "eval_batch_size", "log_every")
+        positive = ("epochs", "batch_size", "eval_batch_size", "log_every", "monitor_every")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")

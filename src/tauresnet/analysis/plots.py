@@ -8,11 +8,7 @@ from typing import Any
 
 def plot_training(rows: list[dict[str, Any]], path: Path, title: str) -> None:
     """Loss and accuracy per epoch (train and test) from metrics rows, as one PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     epochs = [row["epoch"] for row in rows]
     figure, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
     for split, style in (("train", "-"), ("test", "--")):
@@ -29,3 +25,85 @@ def plot_training(rows: list[dict[str, Any]], path: Path, title: str) -> None:
     figure.savefig(tmp, dpi=100)
     plt.close(figure)
     tmp.replace(path)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_stability(table: list[dict[str, Any]], path: Path, title: str) -> None:
+    """Heat map of log10 ‖h_L‖/‖h_0‖ over depth × τ (overflow cells marked), and log ratio vs
+    depth per τ, from ``sweep.summary_table`` rows."""
+    import math
+
+    plt = _pyplot()
+    taus = list(dict.fromkeys(row["tau_label"] for row in table))
+    depths = sorted({row["depth"] for row in table})
+    lookup = {(row["tau_label"], row["depth"]): row for row in table}
+    figure, (heat_ax, curve_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
+    grid = [[math.nan] * len(taus) for _ in depths]
+    for i, depth in enumerate(depths):
+        for j, tau in enumerate(taus):
+            row = lookup.get((tau, depth))
+            if row and row["verdict"] != "overflow":
+                grid[i][j] = math.log10(max(row["forward_ratio"], 1e-300))
+    finite = [v for line in grid for v in line if not math.isnan(v)]
+    image = heat_ax.imshow(grid, aspect="auto", cmap="viridis", origin="lower", vmin=0, vmax=max(finite + [1.0]))
+    for i, depth in enumerate(depths):
+        for j, tau in enumerate(taus):
+            row = lookup.get((tau, depth))
+            text = "overflow" if row and row["verdict"] == "overflow" else f"{grid[i][j]:.1f}" if row else ""
+            heat_ax.text(
+                j, i, text, ha="center", va="center", fontsize=8, color="red" if text == "overflow" else "white"
+            )
+    heat_ax.set_xticks(range(len(taus)), [f"τ = {t}" for t in taus])
+    heat_ax.set_yticks(range(len(depths)), [str(d) for d in depths])
+    heat_ax.set(xlabel="τ", ylabel="depth (blocks for resmlp, layers for ResNets)", title="log10 ‖h_L‖/‖h_0‖ at init")
+    figure.colorbar(image, ax=heat_ax)
+    for tau in taus:
+        points = [
+            (d, math.log(lookup[(tau, d)]["forward_ratio"]))
+            for d in depths
+            if (tau, d) in lookup and lookup[(tau, d)]["verdict"] != "overflow"
+        ]
+        if points:
+            curve_ax.plot(*zip(*points, strict=True), marker="o", label=f"τ = {tau}")
+    curve_ax.set(
+        xscale="log",
+        yscale="symlog",
+        xlabel="depth",
+        ylabel="log ‖h_L‖/‖h_0‖",
+        title="growth with depth (missing = overflow)",
+    )
+    curve_ax.grid(alpha=0.3)
+    curve_ax.legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def plot_convergence(runs: list[dict[str, Any]], path: Path, title: str) -> None:
+    """Training loss (relative to its start) vs iteration, one panel per τ rule, a line per depth."""
+    plt = _pyplot()
+    taus = list(dict.fromkeys(run["tau_label"] for run in runs))
+    figure, axes = plt.subplots(1, len(taus), figsize=(4 * len(taus), 3.8), sharey=True, squeeze=False)
+    for ax, tau in zip(axes[0], taus, strict=True):
+        for run in (r for r in runs if r["tau_label"] == tau):
+            start = run["losses"][0]
+            ax.plot([v / start for v in run["losses"]], label=f"depth {run['depth']}")
+        ax.axhline(runs[0]["target_ratio"], color="gray", linestyle=":", label="target")
+        ax.set(yscale="log", xlabel="iteration", title=f"τ = {tau}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("loss / initial loss")
+    axes[0][0].set_ylim(1e-6, 1e3)
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

@@ -49,11 +49,15 @@ class ResMLP(TauNet):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """-> h_L, shape (N, width)."""
-        h = torch.relu(self.input(x.flatten(1)))
+        return self.forward_trace(x)[-1]
+
+    def forward_trace(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """[h_0, h_1, …, h_L], each (N, width)."""
+        trace = [torch.relu(self.input(x.flatten(1)))]
         tau = self.block_tau()
         for layer in self.blocks:
-            h = torch.relu(h + tau * layer(h))
-        return h
+            trace.append(torch.relu(trace[-1] + tau * layer(trace[-1])))
+        return trace
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.output(self.forward_features(x))

@@ -39,12 +39,15 @@ class ResNet(TauNet):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, C, H, W) -> last stage's feature map (N, num_features, h, w)."""
-        x = self.stem(x)
+        return self.forward_trace(x)[-1]
+
+    def forward_trace(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """[h_0 (stem output), h_1, …, h_n]: the input and output of every residual block."""
+        trace = [self.stem(x)]
         tau = self.block_tau()
-        for stage in self.stages():
-            for block in stage:
-                x = block(x, tau)
-        return x
+        for block in self.blocks():
+            trace.append(block(trace[-1], tau))
+        return trace
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
         return self.fc(self.head_bias(torch.flatten(self.avgpool(features), 1)))

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..analysis.monitor import StabilityMonitor
 from ..analysis.plots import plot_training
 from ..config import TrainConfig, to_toml
 from ..data import ImageDataset, load_dataset, normalize, random_crop_flip
@@ -29,7 +30,7 @@ from .log import write_metrics, write_summary
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 3, 130
-RUN_FILES = ("config.toml", "metrics.csv", "summary.json", "curves.png", "checkpoints")
+RUN_FILES = ("config.toml", "metrics.csv", "summary.json", "curves.png", "monitor.csv", "checkpoints")
 # Padding of the random crop: 4 px for 32×32 (He et al.), 2 px for 28×28 Fashion-MNIST.
 CROP_PADDING = {32: 4, 28: 2}
 
@@ -155,6 +156,11 @@ class Trainer:
         self.wall_seconds = 0.0
         if resume_state is not None:
             self._restore(resume_state)
+        self.monitor = None
+        if config.monitor:
+            if not hasattr(unwrap(self.model), "blocks"):
+                raise ValueError(f"--monitor needs a residual network with blocks; {config.model} has none")
+            self.monitor = StabilityMonitor(self.out / "monitor.csv", config.monitor_every)
 
     # -- state -----------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -289,6 +295,10 @@ class Trainer:
             # On CPU a host sync costs nothing, so a diverging run stops in the very step.
             if self.device.type == "cpu" or (self.step + 1) % config.log_every == 0:
                 self._check_finite(loss)
+            if self.monitor and self.monitor.due(self.epoch * self.steps_per_epoch + self.step):
+                self.monitor.observe(
+                    unwrap(self.model), x, self.epoch * self.steps_per_epoch + self.step, self.epoch + 1
+                )
             loss_sum += loss * len(y)
             correct += batch_correct
             seen += len(y)
@@ -418,6 +428,8 @@ def resume_config(out: Path, overrides: dict[str, Any]) -> tuple[TrainConfig, di
         "eval_batch_size",
         "download",
         "overwrite",
+        "monitor",
+        "monitor_every",
     }
     conflicts = sorted(key for key, value in overrides.items() if key not in free and getattr(saved, key) != value)
     if conflicts:
