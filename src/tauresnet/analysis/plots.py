@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,6 @@ def _pyplot():
 def plot_stability(table: list[dict[str, Any]], path: Path, title: str) -> None:
     """Heat map of log10 ‖h_L‖/‖h_0‖ over depth × τ (overflow cells marked), and log ratio vs
     depth per τ, from ``sweep.summary_table`` rows."""
-    import math
-
     plt = _pyplot()
     taus = list(dict.fromkeys(row["tau_label"] for row in table))
     depths = sorted({row["depth"] for row in table})
@@ -94,9 +93,15 @@ def plot_convergence(runs: list[dict[str, Any]], path: Path, title: str) -> None
     taus = list(dict.fromkeys(run["tau_label"] for run in runs))
     figure, axes = plt.subplots(1, len(taus), figsize=(4 * len(taus), 3.8), sharey=True, squeeze=False)
     for ax, tau in zip(axes[0], taus, strict=True):
+        notes = []
         for run in (r for r in runs if r["tau_label"] == tau):
             start = run["losses"][0]
-            ax.plot([v / start for v in run["losses"]], label=f"depth {run['depth']}")
+            if math.isfinite(start) and start > 0:
+                ax.plot([v / start for v in run["losses"]], label=f"depth {run['depth']}")
+            else:
+                notes.append(f"depth {run['depth']}: loss non-finite at start")
+        if notes:
+            ax.text(0.05, 0.5, "\n".join(notes), transform=ax.transAxes, color="red", fontsize=8)
         ax.axhline(runs[0]["target_ratio"], color="gray", linestyle=":", label="target")
         ax.set(yscale="log", xlabel="iteration", title=f"τ = {tau}")
         ax.grid(alpha=0.3)
