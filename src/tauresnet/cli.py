@@ -42,6 +42,11 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data-dir", help="dataset folder or archive")
     evaluate.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     evaluate.add_argument(
+        "--trust-checkpoint",
+        action="store_true",
+        help="allow full unpickling (can run code in the file): only for checkpoints you trust",
+    )
+    evaluate.add_argument(
         "--out", help="write the result as JSON here (default: eval.json beside the checkpoint's run)"
     )
     stability = sub.add_parser("stability", help="forward/backward signal size at init over depth × τ")
@@ -95,11 +100,15 @@ def _stability(args: argparse.Namespace) -> int:
     from .analysis.plots import plot_stability
     from .analysis.sweep import fit_slopes, run_sweep, summary_table, write_records
 
+    if args.depths == []:
+        raise ValueError("--depths is empty; e.g. --depths 10,100,1000")
     depths = args.depths or ([10, 30, 100, 300, 1000, 3000, 10000] if args.family == "resmlp" else [20, 56, 110, 1202])
     if args.family == "cifar":
         bad = [d for d in depths if d < 8 or (d - 2) % 6]
         if bad:
             raise ValueError(f"depths {bad} are not 6n+2 (e.g. 20, 56, 110, 1202) as CIFAR ResNets need")
+    if not args.taus:
+        raise ValueError("--taus is empty; give e.g. L^-1,L^-1/2,L^-1/4,L^0")
     if min(depths) < 1 or args.seeds < 1 or args.width < 1 or args.batch < 1:
         raise ValueError("depths, seeds, width and batch must be >= 1")
     records = run_sweep(
@@ -136,6 +145,10 @@ def _convergence(args: argparse.Namespace) -> int:
     from .analysis.convergence import gradient_descent
     from .analysis.plots import plot_convergence
 
+    if not args.taus or not args.depths:
+        raise ValueError("--taus and --depths must not be empty; e.g. --depths 10,100 --taus L^-1,L^-1/2")
+    if not 0 < args.target < 1:
+        raise ValueError(f"--target must be in (0, 1), got {args.target}")
     if min(args.depths) < 1 or args.iterations < 1 or args.samples < 1 or args.width < 1 or not args.lr > 0:
         raise ValueError("depths, iterations, samples and width must be >= 1 and lr > 0")
     runs = []
@@ -223,8 +236,18 @@ def _train(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from .train.evaluate import evaluate_checkpoint
 
-    result = evaluate_checkpoint(Path(args.checkpoint), data=args.data, data_dir=args.data_dir, device=args.device)
-    out = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent.parent / "eval.json"
+    checkpoint = Path(args.checkpoint)
+    result = evaluate_checkpoint(
+        checkpoint, data=args.data, data_dir=args.data_dir, device=args.device, trust=args.trust_checkpoint
+    )
+    if args.out:
+        out = Path(args.out)
+    else:  # the run directory for checkpoints/<name>.pt, else beside the checkpoint
+        resolved = checkpoint.resolve() / "checkpoints" / "best.pt" if checkpoint.is_dir() else checkpoint.resolve()
+        in_run = resolved.parent.name == "checkpoints"
+        out = resolved.parent.parent / "eval.json" if in_run else resolved.with_suffix(".eval.json")
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a directory; give a file name such as {out / 'eval.json'}")
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(
         f"{result['model']} on {result['data']} {result['split']}: top-1 {100 * result['top1']:.2f}%, "
@@ -245,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         return commands[args.command]()
-    except (ValueError, FileNotFoundError, FileExistsError, DataError) as error:
+    except (ValueError, OSError, DataError) as error:
         print(f"tauresnet {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -72,6 +72,11 @@ class TrainConfig:
     resume: bool = _opt("continue the run in --out from checkpoints/last.pt", False)
     overwrite: bool = _opt("start afresh in a non-empty --out, deleting its run files", False)
     log_every: int = _opt("progress/log interval in steps", 50)
+    save_every: int | None = _opt("also save checkpoints/last.pt every this many steps (default: each epoch)")
+    on_diverge: str = _opt(
+        "on a non-finite loss: stop (exit 3) or rollback to last.pt with half the lr", "stop", ("stop", "rollback")
+    )
+    max_rollbacks: int = _opt("at most this many rollbacks per run", 3)
     monitor: bool = _opt("record branch/skip ratios, gradient norm and τ to monitor.csv; warn on instability", False)
     monitor_every: int = _opt("stability monitor interval in steps", 50)
 
@@ -82,6 +87,10 @@ class TrainConfig:
             if choices and value is not None and value not in choices:
                 raise ValueError(f"{f.name.replace('_', '-')} {value!r} is not one of {', '.join(choices)}")
         positive = ("epochs", "batch_size", "eval_batch_size", "log_every", "monitor_every")
+        if self.save_every is not None and self.save_every < 1:
+            raise ValueError(f"save-every must be >= 1 step, got {self.save_every}")
+        if self.max_rollbacks < 0:
+            raise ValueError(f"max-rollbacks must be >= 0, got {self.max_rollbacks}")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
@@ -89,8 +98,14 @@ class TrainConfig:
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name.replace('_', '-')} must be a finite number >= 0, got {value}")
-        if self.lr == 0:
-            raise ValueError("lr must be > 0")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr}")
+        if self.momentum >= 1:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        if not 0 <= self.seed < 2**32:
+            raise ValueError(f"seed must be in [0, 2**32 - 1], got {self.seed}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be >= 1, got {self.threads}")
         if not 0 <= self.val_split < 1:
             raise ValueError(f"val-split must be in [0, 1), got {self.val_split}")
         if self.label_smoothing >= 1:
@@ -145,8 +160,10 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
             raw = tomllib.load(handle)
     except FileNotFoundError:
         raise ValueError(f"config file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"config file {path} is not valid TOML: {error}") from None
+    except IsADirectoryError:
+        raise ValueError(f"config file {path} is a directory; pass a .toml file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"config file {path} is not valid UTF-8 TOML: {error}") from None
     known = {f.name: f for f in config_fields()}
     values = {}
     for key, value in raw.items():

@@ -66,7 +66,10 @@ class ImageDataset:
 
 
 def _candidates(name: str, data_dir: str | None) -> list[Path]:
-    places = [Path(data_dir)] if data_dir else []
+    """Where to look: only ``data_dir`` when given, else the documented search path."""
+    if data_dir:
+        return [Path(data_dir)]
+    places = []
     if os.environ.get("TAURESNET_DATA"):
         places.append(Path(os.environ["TAURESNET_DATA"]) / name)
     if name == "fashion-mnist":

@@ -46,7 +46,8 @@ def decode_image(raw: bytes, name: str, mode: str, size: tuple[int, int] | None)
                 image = image.resize(size, Image.Resampling.BILINEAR)
             array = np.asarray(image, dtype=np.uint8)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
-        raise DataError(f"{name}: corrupt or unreadable image ({error}); remove or replace it") from None
+        reason = str(error).split(" <_io.")[0] or type(error).__name__
+        raise DataError(f"{name}: corrupt or unreadable image ({reason}); remove or replace it") from None
     return array[:, :, None] if array.ndim == 2 else array
 
 

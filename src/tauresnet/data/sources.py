@@ -30,10 +30,12 @@ class FileTree:
             self._tar = tarfile.open(self.root)
             members = self._tar.getmembers()
         except (tarfile.TarError, OSError, EOFError) as error:
-            raise DataError(f"{self.root}: corrupt or truncated archive ({error}); re-download it") from None
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0].rstrip(":")
+            raise DataError(f"{self.root}: corrupt or truncated archive ({first}); re-download it") from None
         names = [m.name.strip("/").removeprefix("./") for m in members]
         tops = {name.split("/", 1)[0] for name in names}
-        skip_top = len(tops) == 1 and any("/" in name for name in names)
+        # A single wrapper folder (cifar-10-batches-py/) is skipped; a lone train/ is the data itself.
+        skip_top = len(tops) == 1 and any("/" in name for name in names) and not tops <= {"train", "test"}
         for member, name in zip(members, names, strict=True):
             relative = name.split("/", 1)[1] if skip_top and "/" in name else ("" if skip_top else name)
             if member.isfile() and relative:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from .layers import BasicBlock, check_choices, conv3x3, default_norm, init_resnet, variant_tau
+from .layers import BasicBlock, check_choices, check_sizes, conv3x3, default_norm, init_resnet, variant_tau
 from .resnet import ResNet
 
 
@@ -31,6 +31,7 @@ class CifarResNet(ResNet):
         super().__init__()
         norm = default_norm(variant) if norm is None else norm
         check_choices(norm, variant, shortcut)
+        check_sizes(num_classes, in_chans)
         self.depth = 6 * blocks_per_stage + 2
         self.num_stages = 3
         spec, learnable = variant_tau(variant, tau, learnable_tau, "sqrt")

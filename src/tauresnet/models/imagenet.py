@@ -13,6 +13,7 @@ from .layers import (
     BasicBlock,
     Bottleneck,
     check_choices,
+    check_sizes,
     default_norm,
     init_resnet,
     variant_tau,
@@ -41,6 +42,7 @@ class ImageNetResNet(ResNet):
         super().__init__()
         norm = default_norm(variant) if norm is None else norm
         check_choices(norm, variant, shortcut)
+        check_sizes(num_classes, in_chans)
         block_cls = BLOCKS[block]
         self.depth = sum(layers) * (2 if block == "basic" else 3) + 2
         self.num_stages = 4

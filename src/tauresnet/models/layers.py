@@ -174,6 +174,11 @@ def init_resnet(model: nn.Module, variant: str, total_blocks: int) -> None:
     nn.init.zeros_(model.fc.bias)
 
 
+def check_sizes(num_classes: int, in_chans: int) -> None:
+    if num_classes < 1 or in_chans < 1:
+        raise ValueError(f"num_classes and in_chans must be >= 1, got {num_classes} and {in_chans}")
+
+
 def check_choices(norm: str, variant: str, shortcut: str) -> None:
     """Refuse unknown or contradictory norm/variant/shortcut settings with the allowed values."""
     if norm not in NORMS:

@@ -7,7 +7,7 @@ from collections import Counter
 import torch
 from torch import nn
 
-from .scaling import resolve_tau
+from .scaling import TauNet, resolve_tau
 
 
 def _last_branch_norm(module: nn.Module) -> nn.Module | None:
@@ -27,6 +27,8 @@ def apply_tau(model: nn.Module, tau: float | str = "sqrt", num_blocks: int | Non
     conventions: the largest stage for a 4-stage (``layer1…layer4``) ImageNet net, otherwise the
     total number of blocks. Sets ``model.num_blocks`` and ``model.tau``.
     """
+    if isinstance(model, TauNet):
+        raise ValueError("this is a tauresnet model, already τ-scaled; choose τ with create_model(..., tau=...)")
     if getattr(model, "_tau_hooks", None):
         raise ValueError("apply_tau was already applied to this model; build a fresh model to change tau")
     ends = {name: norm for name, module in model.named_modules() if (norm := _last_branch_norm(module)) is not None}

@@ -58,11 +58,19 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
         os.close(directory)
 
 
-def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a trainer checkpoint (weights only); errors name the file and the problem."""
-    state = read_checkpoint(path)
-    if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION or "model" not in state:
-        raise ValueError(f"{path}: not a tauresnet training checkpoint (format {FORMAT_VERSION})")
+def load_checkpoint(path: Path, trust: bool = False) -> dict[str, Any]:
+    """Read a trainer checkpoint (weights only unless ``trust``); errors name the file and the problem."""
+    state = read_checkpoint(path, trust)
+    required = ("model", "optimizer", "config", "classes", "epoch", "step", "history", "rng")
+    if (
+        not isinstance(state, dict)
+        or state.get("format_version") != FORMAT_VERSION
+        or any(k not in state for k in required)
+    ):
+        raise ValueError(
+            f"{path}: not a complete tauresnet training checkpoint (format {FORMAT_VERSION}); "
+            "for a standard ResNet state_dict use tauresnet.load_pretrained"
+        )
     state["model"] = clean_state_dict(state["model"])
     return state
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import random
@@ -88,6 +89,8 @@ def _stream_seed(seed: int, epoch: int, step: int = -1) -> int:
 
 def prepare_run_dir(out: Path, config: TrainConfig) -> None:
     """Refuse to mix two runs in one directory unless asked to overwrite."""
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"--out {out} is a file, not a run directory; choose another path")
     present = [name for name in RUN_FILES if (out / name).exists()]
     if present and not config.overwrite:
         raise FileExistsError(
@@ -126,9 +129,10 @@ class Trainer:
             split_seed=config.seed,
         )
         _seed_all(config.seed)
-        model = create_model(
-            config.model, num_classes=self.data.num_classes, in_chans=self.data.in_chans, **config.model_kwargs()
-        )
+        # The residual MLP takes flattened images; conv nets take the channel count.
+        shape = self.data.train_images.shape[1:]
+        size = {"in_features": int(shape.numel())} if config.model == "resmlp" else {"in_chans": self.data.in_chans}
+        model = create_model(config.model, num_classes=self.data.num_classes, **size, **config.model_kwargs())
         self.memory_format = (
             torch.channels_last
             if config.channels_last and self.data.train_images.ndim == 4
@@ -154,6 +158,8 @@ class Trainer:
         self.history: list[dict[str, Any]] = []
         self.best_test_acc = -1.0
         self.wall_seconds = 0.0
+        self.lr_scale = 1.0  # halved by each --on-diverge rollback
+        self.rollbacks = 0
         if resume_state is not None:
             self._restore(resume_state)
         self.monitor = None
@@ -176,6 +182,8 @@ class Trainer:
             "config": self.config.to_dict(),
             "classes": list(self.data.classes),
             "tau": float(unwrap(self.model).tau.detach()),
+            "lr_scale": self.lr_scale,
+            "rollbacks": self.rollbacks,
             "rng": rng_state(),
         }
 
@@ -190,6 +198,7 @@ class Trainer:
         self.history = list(state["history"])
         self.best_test_acc = state["best_test_acc"]
         self.wall_seconds = state["wall_seconds"]
+        self.lr_scale, self.rollbacks = state.get("lr_scale", 1.0), state.get("rollbacks", 0)
         restore_rng(state["rng"])
 
     def save(self, name: str) -> None:
@@ -215,8 +224,8 @@ class Trainer:
     def _set_lr(self, epoch_progress: float) -> float:
         factor = lr_factor(epoch_progress, self.config.epochs, self.config.schedule, self.config.warmup_epochs)
         for group in self.optimizer.param_groups:
-            group["lr"] = self.config.lr * group["lr_factor"] * factor
-        return self.config.lr * factor
+            group["lr"] = self.config.lr * self.lr_scale * group["lr_factor"] * factor
+        return self.config.lr * self.lr_scale * factor
 
     def _batch(self, order: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         index = order[step * self.config.batch_size : (step + 1) * self.config.batch_size]
@@ -234,7 +243,12 @@ class Trainer:
             loss = F.cross_entropy(logits.float(), y, label_smoothing=self.config.label_smoothing)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        self.optimizer.step()
+        try:
+            self.optimizer.step()
+        except RuntimeError as error:
+            if "overflow" not in str(error):
+                raise
+            raise Diverged(f"the update overflowed at epoch {self.epoch + 1}, step {self.step + 1}") from None
         return loss.detach(), (logits.argmax(1) == y).sum()
 
     @torch.inference_mode()
@@ -259,74 +273,89 @@ class Trainer:
         if not torch.isfinite(loss).item():
             raise Diverged(f"loss became {loss.item()} at epoch {self.epoch + 1}, step {self.step + 1}")
 
+    def _progress_bar(self):
+        from tqdm import tqdm
+
+        return tqdm(
+            total=self.steps_per_epoch,
+            initial=self.step,
+            desc=f"epoch {self.epoch + 1}/{self.config.epochs}",
+            unit="step",
+            leave=False,
+            dynamic_ncols=True,
+            file=sys.stderr,
+        )
+
     def _train_epoch(self, stop: StopRequest) -> bool:
         """Train the rest of the current epoch; False when a stop was requested."""
         config = self.config
-        order = torch.randperm(
-            len(self.train_y), generator=torch.Generator().manual_seed(_stream_seed(config.seed, self.epoch))
-        )
-        order = order.to(self.device)
-        loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
-        correct = torch.zeros((), device=self.device, dtype=torch.int64)
-        seen = 0
-        started = time.perf_counter()
-        bar = None
-        if self.show_progress:
-            from tqdm import tqdm
-
-            bar = tqdm(
-                total=self.steps_per_epoch,
-                initial=self.step,
-                desc=f"epoch {self.epoch + 1}/{config.epochs}",
-                unit="step",
-                leave=False,
-                dynamic_ncols=True,
-                file=sys.stderr,
-            )
-        while self.step < self.steps_per_epoch:
-            if stop.requested:
-                self._fold_accumulators(loss_sum, correct, seen, started)
-                if bar:
-                    bar.close()
-                return False
-            lr = self._set_lr(self.epoch + self.step / self.steps_per_epoch)
-            x, y = self._batch(order, self.step)
-            loss, batch_correct = self._train_step(x, y)
-            # On CPU a host sync costs nothing, so a diverging run stops in the very step.
-            if self.device.type == "cpu" or (self.step + 1) % config.log_every == 0:
-                self._check_finite(loss)
-            if self.monitor and self.monitor.due(self.epoch * self.steps_per_epoch + self.step):
-                self.monitor.observe(
-                    unwrap(self.model), x, self.epoch * self.steps_per_epoch + self.step, self.epoch + 1
-                )
-            loss_sum += loss * len(y)
-            correct += batch_correct
-            seen += len(y)
-            self.step += 1
-            if bar and (self.step % 10 == 0 or self.step == self.steps_per_epoch):
-                done = self.accumulated["seen"] + seen
-                elapsed = self.accumulated["seconds"] + time.perf_counter() - started
-                bar.set_postfix(
-                    loss=f"{(self.accumulated['loss'] + loss_sum.item()) / done:.4f}",
-                    acc=f"{(self.accumulated['correct'] + correct.item()) / done:.3f}",
-                    lr=f"{lr:.3g}",
-                    img_s=f"{done / max(elapsed, 1e-9):.0f}",
-                )
-                bar.update(self.step - bar.n)
-        if bar:
-            bar.close()
-        self._fold_accumulators(loss_sum, correct, seen, started)
+        seed = _stream_seed(config.seed, self.epoch)
+        order = torch.randperm(len(self.train_y), generator=torch.Generator().manual_seed(seed)).to(self.device)
+        self._reset_meters()
+        bar = self._progress_bar() if self.show_progress else None
+        try:
+            while self.step < self.steps_per_epoch:
+                if stop.requested:
+                    self._fold_meters()
+                    return False
+                global_step = self.epoch * self.steps_per_epoch + self.step
+                lr = self._set_lr(self.epoch + self.step / self.steps_per_epoch)
+                x, y = self._batch(order, self.step)
+                loss, batch_correct = self._train_step(x, y)
+                # On CPU a host sync costs nothing, so a diverging run stops in the very step.
+                if self.device.type == "cpu" or (self.step + 1) % config.log_every == 0:
+                    self._check_finite(loss)
+                if self.monitor and self.monitor.due(global_step):
+                    self.monitor.observe(unwrap(self.model), x, global_step, self.epoch + 1)
+                self._loss_sum += loss * len(y)
+                self._correct += batch_correct
+                self._seen += len(y)
+                self.step += 1
+                if (
+                    config.save_every
+                    and (global_step + 1) % config.save_every == 0
+                    and self.step < self.steps_per_epoch
+                ):
+                    self._check_finite(self._loss_sum)  # never checkpoint a diverged state
+                    self._fold_meters()
+                    self.save("last.pt")
+                if bar and (self.step % 10 == 0 or self.step == self.steps_per_epoch):
+                    self._update_bar(bar, lr)
+        finally:
+            if bar:
+                bar.close()
+        self._fold_meters()
         return True
 
-    def _fold_accumulators(self, loss_sum: torch.Tensor, correct: torch.Tensor, seen: int, started: float) -> None:
-        seconds = time.perf_counter() - started
+    def _update_bar(self, bar, lr: float) -> None:
+        done = self.accumulated["seen"] + self._seen
+        elapsed = self.accumulated["seconds"] + time.perf_counter() - self._started
+        bar.set_postfix(
+            loss=f"{(self.accumulated['loss'] + self._loss_sum.item()) / done:.4f}",
+            acc=f"{(self.accumulated['correct'] + self._correct.item()) / done:.3f}",
+            lr=f"{lr:.3g}",
+            img_s=f"{done / max(elapsed, 1e-9):.0f}",
+        )
+        bar.update(self.step - bar.n)
+
+    def _reset_meters(self) -> None:
+        """Running sums of the epoch kept on the device: no host sync per step."""
+        self._loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
+        self._correct = torch.zeros((), device=self.device, dtype=torch.int64)
+        self._seen = 0
+        self._started = time.perf_counter()
+
+    def _fold_meters(self) -> None:
+        """Move the device sums into ``accumulated`` (what a checkpoint saves) and restart them."""
+        seconds = time.perf_counter() - self._started
         self.accumulated = {
-            "loss": self.accumulated["loss"] + loss_sum.item(),
-            "correct": self.accumulated["correct"] + correct.item(),
-            "seen": self.accumulated["seen"] + seen,
+            "loss": self.accumulated["loss"] + self._loss_sum.item(),
+            "correct": self.accumulated["correct"] + self._correct.item(),
+            "seen": self.accumulated["seen"] + self._seen,
             "seconds": self.accumulated["seconds"] + seconds,
         }
         self.wall_seconds += seconds
+        self._reset_meters()
 
     def _finish_epoch(self) -> None:
         eval_started = time.perf_counter()
@@ -345,8 +374,17 @@ class Trainer:
             "test_acc": test_acc,
             "seconds": self.accumulated["seconds"] + eval_seconds,
         }
-        if not math.isfinite(row["train_loss"]):
-            raise Diverged(f"training loss of epoch {self.epoch + 1} is {row['train_loss']}")
+        if not (math.isfinite(row["train_loss"]) and math.isfinite(test_loss)):
+            raise Diverged(
+                f"epoch {self.epoch + 1} ended with train loss {row['train_loss']}, {self.data.test_name} loss {test_loss}"
+            )
+        bad = [
+            name
+            for name, value in unwrap(self.model).state_dict().items()
+            if value.is_floating_point() and not torch.isfinite(value).all()
+        ]
+        if bad:
+            raise Diverged(f"epoch {self.epoch + 1} left non-finite values in {', '.join(bad[:3])}")
         self.history.append(row)
         self.epoch, self.step = self.epoch + 1, 0
         self.accumulated = {"loss": 0.0, "correct": 0.0, "seen": 0.0, "seconds": 0.0}
@@ -378,32 +416,57 @@ class Trainer:
         (self.out / "config.toml").write_text(to_toml(self.config))
         self.model.train()
         with StopRequest() as stop:
-            try:
-                while self.epoch < self.config.epochs:
+            while self.epoch < self.config.epochs:
+                try:
                     if not self._train_epoch(stop):
-                        self.save("last.pt")
-                        summary = self.summary("interrupted")
-                        write_summary(self.out / "summary.json", summary)
-                        log.warning(
-                            "interrupted at epoch %d step %d; resume with --resume --out %s",
-                            self.epoch + 1,
-                            self.step,
-                            self.out,
-                        )
-                        return RunResult(EXIT_INTERRUPTED, summary)
+                        return self._interrupted()
                     self._finish_epoch()
-            except Diverged as error:
-                summary = self.summary("diverged")
-                write_summary(self.out / "summary.json", summary)
-                log.error(
-                    "%s; the run diverged. Last good checkpoint: %s. Try a smaller --lr or --tau",
-                    error,
-                    self.out / "checkpoints" / "last.pt",
-                )
-                return RunResult(EXIT_DIVERGED, summary)
+                except Diverged as error:
+                    if not self._rollback(error):
+                        return self._diverged(error)
         summary = self.summary("completed")
         write_summary(self.out / "summary.json", summary)
         return RunResult(EXIT_OK, summary)
+
+    def _interrupted(self) -> RunResult:
+        self.save("last.pt")
+        summary = self.summary("interrupted")
+        write_summary(self.out / "summary.json", summary)
+        log.warning(
+            "interrupted at epoch %d step %d; resume with: tauresnet train --resume --out %s",
+            self.epoch + 1,
+            self.step,
+            self.out,
+        )
+        return RunResult(EXIT_INTERRUPTED, summary)
+
+    def _diverged(self, error: Diverged) -> RunResult:
+        summary = self.summary("diverged")
+        write_summary(self.out / "summary.json", summary)
+        last = self.out / "checkpoints" / "last.pt"
+        kept = f"last good checkpoint: {last}" if last.exists() else "no checkpoint was written before it"
+        log.error("%s: the run diverged (%s); try a smaller --lr or --tau, or --on-diverge rollback", error, kept)
+        return RunResult(EXIT_DIVERGED, summary)
+
+    def _rollback(self, error: Diverged) -> bool:
+        """With ``--on-diverge rollback``: reload last.pt, halve the lr, go on. False when not allowed."""
+        last = self.out / "checkpoints" / "last.pt"
+        if self.config.on_diverge != "rollback" or self.rollbacks >= self.config.max_rollbacks or not last.exists():
+            return False
+        rollbacks = self.rollbacks + 1
+        self._restore(load_checkpoint(last))
+        self.rollbacks, self.lr_scale = rollbacks, self.lr_scale * 0.5
+        log.warning(
+            "%s; rollback %d/%d: reloaded %s (epoch %d, step %d) and halved the lr (now ×%g)",
+            error,
+            rollbacks,
+            self.config.max_rollbacks,
+            last,
+            self.epoch + 1,
+            self.step,
+            self.lr_scale,
+        )
+        return True
 
 
 def resume_config(out: Path, overrides: dict[str, Any]) -> tuple[TrainConfig, dict[str, Any]]:
@@ -416,7 +479,9 @@ def resume_config(out: Path, overrides: dict[str, Any]) -> tuple[TrainConfig, di
     if not path.is_file():
         raise FileNotFoundError(f"nothing to resume: {path} does not exist; start the run without --resume")
     state = load_checkpoint(path)
-    saved = TrainConfig(**{**state["config"], "resume": True, "overwrite": False})
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    saved_values = {k: v for k, v in state["config"].items() if k in known}
+    saved = TrainConfig(**{**saved_values, "resume": True, "overwrite": False})
     free = {
         "epochs",
         "device",
@@ -430,13 +495,19 @@ def resume_config(out: Path, overrides: dict[str, Any]) -> tuple[TrainConfig, di
         "overwrite",
         "monitor",
         "monitor_every",
+        "save_every",
+        "on_diverge",
+        "max_rollbacks",
     }
     conflicts = sorted(key for key, value in overrides.items() if key not in free and getattr(saved, key) != value)
     if conflicts:
         details = ", ".join(f"{key} (saved {getattr(saved, key)!r}, given {overrides[key]!r})" for key in conflicts)
         raise ValueError(f"--resume: the command contradicts the saved run in {out}: {details}; drop those flags")
     changes = {key: value for key, value in overrides.items() if key in free}
-    return saved.replace(**changes), state
+    config = saved.replace(**changes)
+    if config.epochs < len(state["history"]):
+        raise ValueError(f"--epochs {config.epochs} is below the {len(state['history'])} epochs {out} has done")
+    return config, state
 
 
 def train(config: TrainConfig, overrides: dict[str, Any] | None = None, show_progress: bool = False) -> RunResult:
@@ -447,8 +518,8 @@ def train(config: TrainConfig, overrides: dict[str, Any] | None = None, show_pro
         config, state = resume_config(out, overrides or {"out": config.out})
     else:
         prepare_run_dir(out, config)
-    log.info("resolved configuration:\n%s", to_toml(config).rstrip())
     trainer = Trainer(config, resume_state=state, show_progress=show_progress)
+    log.info("resolved configuration:\n%s", to_toml(config).rstrip())
     if state is not None:
         log.info("resuming %s at epoch %d, step %d", out, trainer.epoch + 1, trainer.step)
         write_metrics(out / "metrics.csv", trainer.history)

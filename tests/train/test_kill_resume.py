@@ -1,0 +1,82 @@
+"""SIGKILL at random points, resume each time: the result equals one uninterrupted run."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from tauresnet.train.checkpoint import load_checkpoint
+
+ARGS = [
+    "--data",
+    "fashion-mnist",
+    "--train-subset",
+    "1024",
+    "--test-subset",
+    "256",
+    "--model",
+    "resnet8",
+    "--norm",
+    "none",
+    "--learnable-tau",
+    "--batch-size",
+    "64",
+    "--epochs",
+    "3",
+    "--schedule",
+    "cosine",
+    "--warmup-epochs",
+    "0.5",
+    "--save-every",
+    "3",
+    "--threads",
+    "1",
+]
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+def _train(out, *extra):
+    return subprocess.Popen(
+        [sys.executable, "-m", "tauresnet", "train", *ARGS, "--out", str(out), *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+    )
+
+
+@pytest.mark.slow
+def test_sigkill_at_ten_random_points_then_resume_matches_uninterrupted(tmp_path):
+    whole = tmp_path / "whole"
+    assert _train(whole).wait(timeout=300) == 0
+    reference = load_checkpoint(whole / "checkpoints" / "last.pt")
+
+    run = tmp_path / "killed"
+    rng = random.Random(0)
+    kills = 0
+    while kills < 10:
+        last = run / "checkpoints" / "last.pt"
+        process = _train(run, "--resume") if last.exists() else _train(run, "--overwrite")
+        time.sleep(rng.uniform(1.0, 4.0))
+        if process.poll() is not None:  # finished before the kill: start again for more kill points
+            assert process.returncode == 0
+            break
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        kills += 1
+        if last.exists():  # never a half-written checkpoint
+            load_checkpoint(last)
+    if (run / "checkpoints" / "last.pt").exists():
+        assert _train(run, "--resume").wait(timeout=300) == 0
+    else:
+        assert _train(run, "--overwrite").wait(timeout=300) == 0
+    assert kills >= 5
+    final = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert all(torch.equal(final["model"][k], reference["model"][k]) for k in reference["model"])
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
+    assert strip(final["history"]) == strip(reference["history"])
+    assert (run / "metrics.csv").read_text().count("\n") == 4
