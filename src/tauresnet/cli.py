@@ -33,7 +33,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tauresnet", description="Deep ResNets stabilised by τ = O(1/√L).")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("models", help="list model names, depth, L, default τ and parameters")
-    train = sub.add_parser("train", help="train a model; see DESIGN.md §3 for the run directory")
+    train = sub.add_parser("train", help="train a model into a run directory (see README: Output)")
     train.add_argument("--config", help="TOML file of flag values (flags given here win)")
     _add_config_flags(train)
     evaluate = sub.add_parser("eval", help="evaluate a checkpoint: top-1 and loss")
@@ -65,19 +65,28 @@ def _build_parser() -> argparse.ArgumentParser:
         default=["L^-1", "L^-1/2", "L^-1/4", "L^0"],
         help="τ as exponents of L (L^-1/2) or numbers (default: L^-1,L^-1/2,L^-1/4,L^0)",
     )
-    stability.add_argument("--seeds", type=int, default=3)
+    stability.add_argument("--seeds", type=int, default=3, help="random initialisations per cell")
     stability.add_argument("--width", type=int, default=256, help="resmlp width (and input size)")
     stability.add_argument("--batch", type=int, default=16, help="random inputs per probe")
-    stability.add_argument("--out", default="runs/stability")
+    stability.add_argument(
+        "--out", default="runs/stability", help="folder for records.csv, summary.json, stability.png"
+    )
     convergence = sub.add_parser("convergence", help="full-batch GD on a residual MLP for several depths and τ")
-    convergence.add_argument("--depths", type=_int_list, default=[10, 100, 1000])
-    convergence.add_argument("--taus", type=_str_list, default=["L^-1", "L^-1/2", "L^-1/4", "L^0"])
-    convergence.add_argument("--width", type=int, default=256)
-    convergence.add_argument("--samples", type=int, default=16)
-    convergence.add_argument("--iterations", type=int, default=500)
-    convergence.add_argument("--lr", type=float, default=0.01)
+    convergence.add_argument(
+        "--depths", type=_int_list, default=[10, 100, 1000], help="residual blocks (default 10,100,1000)"
+    )
+    convergence.add_argument(
+        "--taus",
+        type=_str_list,
+        default=["L^-1", "L^-1/2", "L^-1/4", "L^0"],
+        help="τ as exponents of L or numbers (default: L^-1,L^-1/2,L^-1/4,L^0)",
+    )
+    convergence.add_argument("--width", type=int, default=256, help="hidden width m")
+    convergence.add_argument("--samples", type=int, default=16, help="random training samples n")
+    convergence.add_argument("--iterations", type=int, default=500, help="gradient-descent steps at most")
+    convergence.add_argument("--lr", type=float, default=0.01, help="step size, the same for every cell")
     convergence.add_argument("--target", type=float, default=1e-3, help="success: loss below target × initial loss")
-    convergence.add_argument("--out", default="runs/convergence")
+    convergence.add_argument("--out", default="runs/convergence", help="folder for summary.json and convergence.png")
     return parser
 
 

@@ -1,4 +1,4 @@
-"""DESIGN.md §2: log(‖h_L‖/‖h_0‖) grows like c·L·τ²; τ = 1/√L keeps it bounded."""
+"""Theory: log(‖h_L‖/‖h_0‖) grows like c·L·τ²; τ = 1/√L keeps it bounded."""
 
 import torch
 

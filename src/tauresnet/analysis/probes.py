@@ -1,4 +1,4 @@
-"""Signal sizes of a residual network at initialisation (DESIGN.md §2).
+"""Signal sizes of a residual network at initialisation (the paper, Zhang et al. 2022).
 
 The theory predicts ``log(‖h_L‖/‖h_0‖) ≈ c · L · τ²`` at initialisation (He init, no
 normalisation): bounded for τ = 1/√L at any depth, growing like exp(L^(2a)) for τ = L^(-1/2+a).

@@ -1,4 +1,4 @@
-"""The training loop: one run from a config to a run directory (DESIGN.md §3)."""
+"""The training loop: one run from a config to a run directory (README: Output)."""
 
 from __future__ import annotations
 
@@ -520,6 +520,16 @@ def train(config: TrainConfig, overrides: dict[str, Any] | None = None, show_pro
         prepare_run_dir(out, config)
     trainer = Trainer(config, resume_state=state, show_progress=show_progress)
     log.info("resolved configuration:\n%s", to_toml(config).rstrip())
+    log.info(
+        "training %s (L = %d, τ = %.4g%s) on %s, %s, %d steps per epoch",
+        config.model,
+        unwrap(trainer.model).num_blocks,
+        float(unwrap(trainer.model).tau.detach()),
+        ", learnable" if config.learnable_tau else "",
+        trainer.device,
+        "bf16 autocast" if trainer.dtype == torch.bfloat16 else "fp32",
+        trainer.steps_per_epoch,
+    )
     if state is not None:
         log.info("resuming %s at epoch %d, step %d", out, trainer.epoch + 1, trainer.step)
         write_metrics(out / "metrics.csv", trainer.history)
