@@ -3,22 +3,7 @@ import logging
 
 from tauresnet.cli import main
 
-TINY = [
-    "train",
-    "--data",
-    "fashion-mnist",
-    "--train-subset",
-    "512",
-    "--test-subset",
-    "256",
-    "--epochs",
-    "1",
-    "--batch-size",
-    "64",
-    "--monitor",
-    "--monitor-every",
-    "2",
-]
+TINY = "train --data fashion-mnist --train-subset 512 --test-subset 256 --epochs 1 --batch-size 64 --monitor --monitor-every 2".split()
 
 
 def test_monitor_records_every_k_steps(tmp_path):

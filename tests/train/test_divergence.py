@@ -11,24 +11,7 @@ from tauresnet.cli import main
 from tauresnet.train.checkpoint import load_checkpoint
 from tauresnet.train.loop import Trainer
 
-ARGS = [
-    "train",
-    "--data",
-    "fashion-mnist",
-    "--train-subset",
-    "512",
-    "--test-subset",
-    "256",
-    "--model",
-    "resnet8",
-    "--norm",
-    "none",
-    "--learnable-tau",
-    "--batch-size",
-    "64",
-    "--epochs",
-    "3",
-]
+ARGS = "train --data fashion-mnist --train-subset 512 --test-subset 256 --model resnet8 --norm none --learnable-tau --batch-size 64 --epochs 3".split()
 STEPS_PER_EPOCH = 8
 
 

@@ -12,31 +12,7 @@ import torch
 
 from tauresnet.train.checkpoint import load_checkpoint
 
-ARGS = [
-    "--data",
-    "fashion-mnist",
-    "--train-subset",
-    "2048",
-    "--test-subset",
-    "256",
-    "--model",
-    "resnet8",
-    "--norm",
-    "none",
-    "--learnable-tau",
-    "--batch-size",
-    "64",
-    "--epochs",
-    "4",
-    "--schedule",
-    "cosine",
-    "--warmup-epochs",
-    "0.5",
-    "--save-every",
-    "3",
-    "--threads",
-    "1",
-]
+ARGS = "--data fashion-mnist --train-subset 2048 --test-subset 256 --model resnet8 --norm none --learnable-tau --batch-size 64 --epochs 4 --schedule cosine --warmup-epochs 0.5 --save-every 3 --threads 1".split()
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 

@@ -15,25 +15,7 @@ from tauresnet.cli import main as cli_main
 from tauresnet.optim import lr_factor
 from tauresnet.train.checkpoint import load_checkpoint
 
-SMALL = [
-    "--data",
-    "fashion-mnist",
-    "--train-subset",
-    "2048",
-    "--test-subset",
-    "512",
-    "--model",
-    "resnet8",
-    "--norm",
-    "none",
-    "--learnable-tau",
-    "--batch-size",
-    "64",
-    "--lr",
-    "0.2",
-    "--seed",
-    "3",
-]
+SMALL = "--data fashion-mnist --train-subset 2048 --test-subset 512 --model resnet8 --norm none --learnable-tau --batch-size 64 --lr 0.2 --seed 3".split()
 
 
 def main(args):
