@@ -59,12 +59,7 @@ def _build_parser() -> argparse.ArgumentParser:
         type=_int_list,
         help="blocks (resmlp) or layers 6n+2 (cifar); default 10,30,100,300,1000,3000,10000 or 20,56,110,1202",
     )
-    stability.add_argument(
-        "--taus",
-        type=_str_list,
-        default=["L^-1", "L^-1/2", "L^-1/4", "L^0"],
-        help="τ as exponents of L (L^-1/2) or numbers (default: L^-1,L^-1/2,L^-1/4,L^0)",
-    )
+    _add_taus_option(stability)
     stability.add_argument("--seeds", type=int, default=3, help="random initialisations per cell")
     stability.add_argument("--width", type=int, default=256, help="resmlp width (and input size)")
     stability.add_argument("--batch", type=int, default=16, help="random inputs per probe")
@@ -75,12 +70,7 @@ def _build_parser() -> argparse.ArgumentParser:
     convergence.add_argument(
         "--depths", type=_int_list, default=[10, 100, 1000], help="residual blocks (default 10,100,1000)"
     )
-    convergence.add_argument(
-        "--taus",
-        type=_str_list,
-        default=["L^-1", "L^-1/2", "L^-1/4", "L^0"],
-        help="τ as exponents of L or numbers (default: L^-1,L^-1/2,L^-1/4,L^0)",
-    )
+    _add_taus_option(convergence)
     convergence.add_argument("--width", type=int, default=256, help="hidden width m")
     convergence.add_argument("--samples", type=int, default=16, help="random training samples n")
     convergence.add_argument("--iterations", type=int, default=500, help="gradient-descent steps at most")
@@ -88,6 +78,15 @@ def _build_parser() -> argparse.ArgumentParser:
     convergence.add_argument("--target", type=float, default=1e-3, help="success: loss below target × initial loss")
     convergence.add_argument("--out", default="runs/convergence", help="folder for summary.json and convergence.png")
     return parser
+
+
+def _add_taus_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--taus",
+        type=_str_list,
+        default=["L^-1", "L^-1/2", "L^-1/4", "L^0"],
+        help="τ as exponents of L (L^-1/2) or numbers (default: L^-1,L^-1/2,L^-1/4,L^0)",
+    )
 
 
 def _int_list(text: str) -> list[int]:
@@ -151,7 +150,7 @@ def _stability(args: argparse.Namespace) -> int:
 
 
 def _convergence(args: argparse.Namespace) -> int:
-    from .analysis.convergence import gradient_descent
+    from .analysis.convergence import gradient_descent, write_runs
     from .analysis.plots import plot_convergence
 
     if not args.taus or not args.depths:
@@ -175,23 +174,9 @@ def _convergence(args: argparse.Namespace) -> int:
             log.info("depth %d  τ %s  loss %s -> %s", depth, tau, _fmt(run.initial_loss), _fmt(run.final_loss))
             runs.append(run)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    settings = {"width": args.width, "samples": args.samples, "lr": args.lr, "iterations": args.iterations}
+    write_runs(runs, out, settings)
     records = [{**run.to_dict(), "losses": run.losses, "target_ratio": run.target_ratio} for run in runs]
-    clean = [
-        {
-            k: (v if not isinstance(v, float) or v == v and abs(v) != float("inf") else None)
-            for k, v in r.items()
-            if k != "losses"
-        }
-        for r in records
-    ]
-    (out / "summary.json").write_text(
-        json.dumps(
-            {"runs": clean, "width": args.width, "samples": args.samples, "lr": args.lr, "iterations": args.iterations},
-            indent=2,
-        )
-        + "\n"
-    )
     plot_convergence(
         records, out / "convergence.png", f"residual MLP, width {args.width}, {args.samples} samples, GD lr {args.lr}"
     )

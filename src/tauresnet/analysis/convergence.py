@@ -7,13 +7,15 @@ depth; τ = L^(-1/4) or 1 blows up at depth. Every parameter (A, W_l, B) is trai
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
 from ..models import create_model
-from .probes import parse_tau
+from .probes import finite_or_none, parse_tau
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ class ConvergenceRun:
             "depth": self.depth,
             "tau_label": self.tau_label,
             "tau": self.tau,
-            "initial_loss": self.initial_loss,
-            "final_loss": self.final_loss if math.isfinite(self.final_loss) else None,
+            "initial_loss": finite_or_none(self.initial_loss),
+            "final_loss": finite_or_none(self.final_loss),
             "iterations_to_target": self.iterations_to_target,
             "diverged": self.diverged,
         }
@@ -97,3 +99,11 @@ def gradient_descent(
         with torch.no_grad():
             losses.append((0.5 * (model(x) - y).square().sum(1).mean()).item())
     return ConvergenceRun(depth=depth, tau_label=tau_label, tau=tau, losses=losses, target_ratio=target_ratio)
+
+
+def write_runs(runs: list[ConvergenceRun], out: Path, settings: dict) -> Path:
+    """summary.json in ``out``: one entry per run (without the loss curve) and the settings."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "summary.json"
+    path.write_text(json.dumps({"runs": [run.to_dict() for run in runs], **settings}, indent=2) + "\n")
+    return path

@@ -44,6 +44,11 @@ class ProbeRecord:
         return {**asdict(self), "overflow": self.overflow, "log_ratio": self.log_ratio}
 
 
+def finite_or_none(value: object) -> object:
+    """JSON has no inf/nan: non-finite floats are written as null."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
 def parse_tau(label: str, num_blocks: int) -> float:
     """``L^-1/2``-style exponents of L (``L^0`` is 1), or a plain number."""
     text = label.strip().replace(" ", "")

@@ -9,7 +9,7 @@ import statistics
 from collections.abc import Callable
 from pathlib import Path
 
-from .probes import ProbeRecord, probe_cell
+from .probes import ProbeRecord, finite_or_none, probe_cell
 
 BOUNDED_RATIO = 10.0  # ‖h_L‖/‖h_0‖ below this is called bounded; above it, growing
 
@@ -100,13 +100,12 @@ def write_records(records: list[ProbeRecord], out: Path) -> tuple[Path, Path]:
         writer.writeheader()
         writer.writerows(rows)
     json_path = out / "summary.json"
-    clean = lambda v: v if not isinstance(v, float) or math.isfinite(v) else None  # noqa: E731
-    table = [{k: clean(v) for k, v in row.items()} for row in summary_table(records)]
+    table = [{k: finite_or_none(v) for k, v in row.items()} for row in summary_table(records)]
     json_path.write_text(
         json.dumps(
             {
                 "table": table,
-                "slopes": {k: clean(v) for k, v in fit_slopes(records).items()},
+                "slopes": {k: finite_or_none(v) for k, v in fit_slopes(records).items()},
                 "bounded_ratio": BOUNDED_RATIO,
             },
             indent=2,
