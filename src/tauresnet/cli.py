@@ -11,6 +11,7 @@ from typing import Any
 
 from .config import TrainConfig, config_fields, read_config_file
 from .data import DataError
+from .reproduce.suites import SUITES as SUITE_NAMES
 
 EXIT_USAGE = 2
 log = logging.getLogger("tauresnet")
@@ -77,6 +78,18 @@ def _build_parser() -> argparse.ArgumentParser:
     convergence.add_argument("--lr", type=float, default=0.01, help="step size, the same for every cell")
     convergence.add_argument("--target", type=float, default=1e-3, help="success: loss below target × initial loss")
     convergence.add_argument("--out", default="runs/convergence", help="folder for summary.json and convergence.png")
+    reproduce = sub.add_parser("reproduce", help="run one of the paper's experiment suites and tabulate it")
+    reproduce.add_argument("suite", choices=SUITE_NAMES, help="experiment suite")
+    reproduce.add_argument(
+        "--tier", default="cpu", choices=("cpu", "full"), help="cpu: scaled down; full: the paper's recipe"
+    )
+    reproduce.add_argument("--seeds", type=int, default=3, help="seeds per method and depth")
+    reproduce.add_argument("--depths", type=_int_list, help="only these of the tier's depths")
+    reproduce.add_argument("--out", help="suite folder (default: runs/reproduce/SUITE-TIER)")
+    reproduce.add_argument("--resume", action="store_true", help="skip finished runs, continue interrupted ones")
+    reproduce.add_argument("--data-dir", help="dataset folder or archive (CIFAR-10, or an ImageNet image tree)")
+    reproduce.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    reproduce.add_argument("--threads", type=int, help="CPU threads (default: PyTorch's choice)")
     return parser
 
 
@@ -100,13 +113,8 @@ def _str_list(text: str) -> list[str]:
     return [v.strip() for v in text.split(",") if v.strip()]
 
 
-def _fmt(value: float) -> str:
-    return "overflow" if value != value or value in (float("inf"), float("-inf")) else f"{value:.3g}"
-
-
 def _stability(args: argparse.Namespace) -> int:
-    from .analysis.plots import plot_stability
-    from .analysis.sweep import fit_slopes, run_sweep, summary_table, write_records
+    from .analysis.sweep import stability_study
 
     if args.depths == []:
         raise ValueError("--depths is empty; e.g. --depths 10,100,1000")
@@ -119,39 +127,27 @@ def _stability(args: argparse.Namespace) -> int:
         raise ValueError("--taus is empty; give e.g. L^-1,L^-1/2,L^-1/4,L^0")
     if min(depths) < 1 or args.seeds < 1 or args.width < 1 or args.batch < 1:
         raise ValueError("depths, seeds, width and batch must be >= 1")
-    records = run_sweep(
+    out = Path(args.out)
+    table = stability_study(
         args.family,
         depths,
         args.taus,
         args.seeds,
+        out,
         norm=args.norm,
         width=args.width,
         batch=args.batch,
         on_record=lambda r: log.info(
-            "depth %d  τ %s = %.4g  seed %d  ratio %s", r.depth, r.tau_label, r.tau, r.seed, _fmt(r.forward_ratio)
+            "depth %d  τ %s = %.4g  seed %d  ratio %.3g", r.depth, r.tau_label, r.tau, r.seed, r.forward_ratio
         ),
     )
-    out = Path(args.out)
-    csv_path, json_path = write_records(records, out)
-    table = summary_table(records)
-    name = "resmlp" if args.family == "resmlp" else f"CIFAR ResNet, norm={args.norm}"
-    plot_stability(table, out / "stability.png", f"{name}: signal growth at initialisation")
-    print("| τ | depth | L | τ value | ‖h_L‖/‖h_0‖ | max block ratio | ‖∇W_1‖ | ‖∇W_L‖ | verdict |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for row in table:
-        print(
-            f"| {row['tau_label']} | {row['depth']} | {row['num_blocks']} | {row['tau']:.4g} | {_fmt(row['forward_ratio'])} "
-            f"| {_fmt(row['max_block_ratio'])} | {_fmt(row['grad_first'])} | {_fmt(row['grad_last'])} | {row['verdict']} |"
-        )
-    slopes = fit_slopes(records)
-    print("slope c of log ratio = c·L·τ²: " + ", ".join(f"{k} {_fmt(v)}" for k, v in slopes.items()))
-    print(f"wrote {csv_path}, {json_path}, {out / 'stability.png'}")
+    print(table, end="")
+    print(f"wrote {out / 'records.csv'}, {out / 'summary.json'}, {out / 'stability.png'}")
     return 0
 
 
 def _convergence(args: argparse.Namespace) -> int:
-    from .analysis.convergence import gradient_descent, write_runs
-    from .analysis.plots import plot_convergence
+    from .analysis.convergence import convergence_study
 
     if not args.taus or not args.depths:
         raise ValueError("--taus and --depths must not be empty; e.g. --depths 10,100 --taus L^-1,L^-1/2")
@@ -159,41 +155,38 @@ def _convergence(args: argparse.Namespace) -> int:
         raise ValueError(f"--target must be in (0, 1), got {args.target}")
     if min(args.depths) < 1 or args.iterations < 1 or args.samples < 1 or args.width < 1 or not args.lr > 0:
         raise ValueError("depths, iterations, samples and width must be >= 1 and lr > 0")
-    runs = []
-    for tau in args.taus:
-        for depth in args.depths:
-            run = gradient_descent(
-                depth,
-                tau,
-                width=args.width,
-                samples=args.samples,
-                lr=args.lr,
-                iterations=args.iterations,
-                target_ratio=args.target,
-            )
-            log.info("depth %d  τ %s  loss %s -> %s", depth, tau, _fmt(run.initial_loss), _fmt(run.final_loss))
-            runs.append(run)
     out = Path(args.out)
-    settings = {"width": args.width, "samples": args.samples, "lr": args.lr, "iterations": args.iterations}
-    write_runs(runs, out, settings)
-    records = [{**run.to_dict(), "losses": run.losses, "target_ratio": run.target_ratio} for run in runs]
-    plot_convergence(
-        records, out / "convergence.png", f"residual MLP, width {args.width}, {args.samples} samples, GD lr {args.lr}"
+    table = convergence_study(
+        args.depths,
+        args.taus,
+        out,
+        width=args.width,
+        samples=args.samples,
+        lr=args.lr,
+        iterations=args.iterations,
+        target_ratio=args.target,
+        on_run=lambda run: log.info(
+            "depth %d  τ %s  loss %.3g -> %.3g", run.depth, run.tau_label, run.initial_loss, run.final_loss
+        ),
     )
-    print("| τ | " + " | ".join(f"depth {d}" for d in args.depths) + " |")
-    print("|---|" + "---|" * len(args.depths))
-    for tau in args.taus:
-        cells = []
-        for run in (r for r in runs if r.tau_label == tau):
-            hit = run.iterations_to_target
-            cells.append(
-                f"{hit} it"
-                if hit is not None
-                else ("diverged" if run.diverged else f"not reached ({_fmt(run.final_loss / run.initial_loss)})")
-            )
-        print(f"| {tau} | " + " | ".join(cells) + " |")
-    print(f"iterations until loss < {args.target:g} × initial; wrote {out / 'summary.json'}, {out / 'convergence.png'}")
+    print(table, end="")
+    print(f"wrote {out / 'summary.json'}, {out / 'convergence.png'}")
     return 0
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    from .reproduce import run_suite
+
+    out = Path(args.out or f"runs/reproduce/{args.suite}-{args.tier}")
+    base = {"device": args.device, "threads": args.threads, "data_dir": args.data_dir}
+    if args.suite == "imagenet" and not args.data_dir:
+        raise ValueError("the imagenet suite needs --data-dir with an image tree train/<class>/*, test/<class>/*")
+    result = run_suite(
+        args.suite, args.tier, args.seeds, out, resume=args.resume, base=base, depths=tuple(args.depths or ()) or None
+    )
+    print(result.report, end="")
+    print("wrote " + ", ".join(str(path) for path in result.files))
+    return result.exit_code
 
 
 def _models() -> int:
@@ -259,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         "eval": lambda: _eval(args),
         "stability": lambda: _stability(args),
         "convergence": lambda: _convergence(args),
+        "reproduce": lambda: _reproduce(args),
     }
     try:
         return commands[args.command]()

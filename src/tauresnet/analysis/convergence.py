@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,3 +108,50 @@ def write_runs(runs: list[ConvergenceRun], out: Path, settings: dict) -> Path:
     path = out / "summary.json"
     path.write_text(json.dumps({"runs": [run.to_dict() for run in runs], **settings}, indent=2) + "\n")
     return path
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}" if math.isfinite(value) else "overflow"
+
+
+def convergence_study(
+    depths: list[int],
+    taus: list[str],
+    out: Path,
+    *,
+    width: int = 256,
+    samples: int = 16,
+    lr: float = 0.01,
+    iterations: int = 500,
+    target_ratio: float = 1e-3,
+    on_run: Callable[[ConvergenceRun], None] | None = None,
+) -> str:
+    """Gradient descent for every (τ, depth); writes summary.json and convergence.png into
+    ``out`` and returns the iterations-to-target table as Markdown."""
+    from .plots import plot_convergence
+
+    runs = []
+    for tau in taus:
+        for depth in depths:
+            run = gradient_descent(
+                depth, tau, width=width, samples=samples, lr=lr, iterations=iterations, target_ratio=target_ratio
+            )
+            runs.append(run)
+            if on_run:
+                on_run(run)
+    write_runs(runs, out, {"width": width, "samples": samples, "lr": lr, "iterations": iterations})
+    records = [{**run.to_dict(), "losses": run.losses, "target_ratio": run.target_ratio} for run in runs]
+    plot_convergence(records, out / "convergence.png", f"residual MLP, width {width}, {samples} samples, GD lr {lr}")
+    lines = ["| τ | " + " | ".join(f"depth {d}" for d in depths) + " |", "|---|" + "---|" * len(depths)]
+    for tau in taus:
+        cells = []
+        for run in (r for r in runs if r.tau_label == tau):
+            hit = run.iterations_to_target
+            if hit is not None:
+                cells.append(f"{hit} it")
+            else:
+                cells.append("diverged" if run.diverged else f"not reached ({_fmt(run.final_loss / run.initial_loss)})")
+        lines.append(f"| {tau} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(f"iterations until loss < {target_ratio:g} × initial")
+    return "\n".join(lines) + "\n"

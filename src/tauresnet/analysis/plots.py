@@ -112,3 +112,53 @@ def plot_convergence(runs: list[dict[str, Any]], path: Path, title: str) -> None
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def plot_suite(
+    table: list[dict[str, Any]], labels: dict[str, str], paper: dict[tuple[str, int], float], path: Path, title: str
+) -> None:
+    """Test error vs depth per method (mean ± std over seeds, from ``reproduce.report.aggregate``);
+    cells where every run diverged without a checkpoint are marked on the top edge; the
+    paper's numbers, where there are any, as dashed lines."""
+    plt = _pyplot()
+    figure, ax = plt.subplots(figsize=(7, 4.5))
+    depths = sorted({row["depth"] for row in table})
+    positions = {depth: i for i, depth in enumerate(depths)}
+    for index, method in enumerate(labels):
+        rows = sorted((r for r in table if r["method"] == method), key=lambda r: r["depth"])
+        if not rows:
+            continue
+        color = f"C{index}"
+        done = [r for r in rows if not math.isnan(r["test_error_mean"])]
+        ax.errorbar(
+            [positions[r["depth"]] for r in done],
+            [r["test_error_mean"] for r in done],
+            yerr=[0.0 if math.isnan(r["test_error_std"]) else r["test_error_std"] for r in done],
+            marker="o",
+            capsize=3,
+            color=color,
+            label=labels[method],
+        )
+        lost = [r for r in rows if math.isnan(r["test_error_mean"]) and r["diverged"]]
+        if lost:
+            ax.plot(
+                [positions[r["depth"]] for r in lost],
+                [1.0] * len(lost),
+                "x",
+                color=color,
+                markersize=10,
+                transform=ax.get_xaxis_transform(),
+                clip_on=False,
+            )
+        published = [(positions[d], paper[(method, d)]) for d in depths if (method, d) in paper]
+        if published:
+            ax.plot(*zip(*published, strict=True), "--", color=color, alpha=0.6, label=f"{labels[method]} (paper)")
+    ax.set_xticks(range(len(depths)), [str(d) for d in depths])
+    ax.set(xlabel="depth (layers)", ylabel="test error (%)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    tmp = path.with_name(path.stem + ".tmp.png")
+    figure.savefig(tmp, dpi=100)
+    plt.close(figure)
+    tmp.replace(path)

@@ -113,3 +113,43 @@ def write_records(records: list[ProbeRecord], out: Path) -> tuple[Path, Path]:
         + "\n"
     )
     return csv_path, json_path
+
+
+def _fmt(value: float) -> str:
+    return "overflow" if not math.isfinite(value) else f"{value:.3g}"
+
+
+def stability_study(
+    family: str,
+    depths: list[int],
+    taus: list[str],
+    seeds: int,
+    out: Path,
+    *,
+    norm: str = "none",
+    width: int = 256,
+    batch: int = 16,
+    on_record: Callable[[ProbeRecord], None] | None = None,
+) -> str:
+    """Run the sweep, write records.csv, summary.json and stability.png into ``out`` and
+    return the table and fitted slopes as Markdown."""
+    from .plots import plot_stability
+
+    records = run_sweep(family, depths, taus, seeds, norm=norm, width=width, batch=batch, on_record=on_record)
+    write_records(records, out)
+    table = summary_table(records)
+    name = "resmlp" if family == "resmlp" else f"CIFAR ResNet, norm={norm}"
+    plot_stability(table, out / "stability.png", f"{name}: signal growth at initialisation")
+    lines = [
+        "| τ | depth | L | τ value | ‖h_L‖/‖h_0‖ | max block ratio | ‖∇W_1‖ | ‖∇W_L‖ | verdict |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in table:
+        lines.append(
+            f"| {row['tau_label']} | {row['depth']} | {row['num_blocks']} | {row['tau']:.4g} | {_fmt(row['forward_ratio'])} "
+            f"| {_fmt(row['max_block_ratio'])} | {_fmt(row['grad_first'])} | {_fmt(row['grad_last'])} | {row['verdict']} |"
+        )
+    slopes = fit_slopes(records)
+    lines.append("")
+    lines.append("slope c of log ratio = c·L·τ²: " + ", ".join(f"{k} {_fmt(v)}" for k, v in slopes.items()))
+    return "\n".join(lines) + "\n"

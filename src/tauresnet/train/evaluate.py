@@ -12,15 +12,25 @@ from .loop import Trainer
 
 
 def evaluate_checkpoint(
-    path: Path, data: str | None = None, data_dir: str | None = None, device: str = "auto", trust: bool = False
+    path: Path,
+    data: str | None = None,
+    data_dir: str | None = None,
+    device: str = "auto",
+    trust: bool = False,
+    split: str = "saved",
 ) -> dict[str, Any]:
-    """Top-1 and mean cross-entropy of the checkpoint's model; the architecture and the
-    evaluation split (test, or the run's validation split) come from the checkpoint."""
+    """Top-1 and mean cross-entropy of the checkpoint's model; the architecture comes from the
+    checkpoint. ``split="saved"`` evaluates on the run's own evaluation split (test, or its
+    validation split); ``split="test"`` on the test set even when the run held out validation."""
+    if split not in ("saved", "test"):
+        raise ValueError(f"split {split!r} is not one of saved, test")
     if path.is_dir():  # a run directory: its best checkpoint
         path = path / "checkpoints" / "best.pt"
     state = load_checkpoint(path, trust)
     saved = TrainConfig(**state["config"])
-    changes = {"device": device, "train_subset": None, "test_subset": None}
+    changes: dict[str, Any] = {"device": device, "train_subset": None, "test_subset": None}
+    if split == "test":
+        changes["val_split"] = 0.0
     if data:
         changes["data"] = data
     if data_dir:
@@ -32,10 +42,10 @@ def evaluate_checkpoint(
             f"{path} was trained on classes {list(state['classes'])[:4]}… ({len(state['classes'])}), but "
             f"{config.data} has {list(dataset.classes)[:4]}… ({dataset.num_classes}); evaluate on the same classes"
         )
-    trained_shape = tuple(state["model"][next(iter(state["model"]))].shape)
-    if config.model != "resmlp" and trained_shape[1] != dataset.in_chans:
+    stem = next((v for v in state["model"].values() if v.ndim == 4), None)  # the first convolution
+    if stem is not None and stem.shape[1] != dataset.in_chans:
         raise ValueError(
-            f"{path} was trained on {trained_shape[1]}-channel images but {config.data} has {dataset.in_chans}"
+            f"{path} was trained on {stem.shape[1]}-channel images but {config.data} has {dataset.in_chans}"
         )
     trainer = Trainer(config, data=dataset)
     trainer._restore(state)
