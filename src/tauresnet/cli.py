@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -211,7 +212,7 @@ def _train(args: argparse.Namespace) -> int:
     config = TrainConfig(**values)
     result = train(config, overrides={**values}, show_progress=sys.stderr.isatty())
     summary = result.summary
-    if summary["final_test_acc"] is not None:
+    if summary["final_test_acc"] is not None and os.environ.get("RANK", "0") == "0":
         print(
             f"{summary['status']}: best {summary['eval_split']} accuracy {100 * summary['best_test_acc']:.2f}%, "
             f"final {100 * summary['final_test_acc']:.2f}% after {summary['epochs_done']} epochs "
@@ -245,7 +246,9 @@ def _eval(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    # Under torchrun only rank 0 reports progress; the others speak up for warnings and errors.
+    quiet = os.environ.get("RANK", "0") != "0"
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
     commands = {
         "models": _models,
         "train": lambda: _train(args),

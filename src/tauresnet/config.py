@@ -67,6 +67,16 @@ class TrainConfig:
     precision: str = _opt("bf16 autocast where the hardware has it (auto), or force one", "auto", PRECISIONS)
     channels_last: bool = _opt("channels_last memory format", True)
     threads: int | None = _opt("CPU threads (default: PyTorch's choice)")
+    compile: bool = _opt("torch.compile the model (the first steps take longer; the time is logged)", False)
+    checkpoint_activations: bool = _opt(
+        "activation checkpointing per residual block: far less memory for deep nets, one extra forward", False
+    )
+    # distributed (under torchrun)
+    per_device_batch: int | None = _opt("batch per process under torchrun (default: batch-size / processes)")
+    sync_bn: bool = _opt("synchronise BatchNorm statistics across processes under torchrun", False)
+    dist_backend: str = _opt(
+        "process-group backend under torchrun: auto (nccl on CUDA, gloo on CPU)", "auto", ("auto", "nccl", "gloo")
+    )
     # output
     out: str = _opt("run directory", "runs/latest")
     resume: bool = _opt("continue the run in --out from checkpoints/last.pt", False)
@@ -104,6 +114,10 @@ class TrainConfig:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
         if not 0 <= self.seed < 2**32:
             raise ValueError(f"seed must be in [0, 2**32 - 1], got {self.seed}")
+        if self.per_device_batch is not None and self.per_device_batch < 1:
+            raise ValueError(f"per-device-batch must be >= 1, got {self.per_device_batch}")
+        if self.compile and self.checkpoint_activations:
+            raise ValueError("compile and checkpoint-activations do not combine here; choose one")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be >= 1, got {self.threads}")
         if not 0 <= self.val_split < 1:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from .layers import ResidualBlock, make_norm, make_scalar_bias
 from .scaling import TauNet
@@ -14,6 +17,13 @@ class ResNet(TauNet):
     call ``_init_head`` and set ``self.num_stages``. Names follow torchvision."""
 
     num_stages: int
+    grad_checkpointing: bool = False
+
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        """Activation checkpointing: keep only each residual block's input during the forward
+        pass and recompute the block in the backward pass (one extra forward, activation
+        memory of one block instead of all of them)."""
+        self.grad_checkpointing = enable
 
     def _init_stem(self, conv: nn.Conv2d, norm: str, pool: nn.Module) -> None:
         self.conv1 = conv
@@ -45,8 +55,9 @@ class ResNet(TauNet):
         """[h_0 (stem output), h_1, …, h_n]: the input and output of every residual block."""
         trace = [self.stem(x)]
         tau = self.block_tau()
+        recompute = self.grad_checkpointing and torch.is_grad_enabled()
         for block in self.blocks():
-            trace.append(block(trace[-1], tau))
+            trace.append(_checkpointed(block, trace[-1], tau) if recompute else block(trace[-1], tau))
         return trace
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
@@ -55,3 +66,34 @@ class ResNet(TauNet):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, in_chans, H, W) float -> logits (N, num_classes)."""
         return self.forward_head(self.forward_features(x))
+
+
+@contextmanager
+def _frozen_running_stats(module: nn.Module):
+    """BatchNorm in training mode without updating running statistics (momentum 0)."""
+    norms = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [(m.momentum, m.num_batches_tracked.clone()) for m in norms]
+    for m in norms:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, (momentum, tracked) in zip(norms, saved, strict=True):
+            m.momentum = momentum
+            m.num_batches_tracked.copy_(tracked)
+
+
+def _checkpointed(block: nn.Module, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+    """``block(x, tau)`` under activation checkpointing. The backward pass runs the block a
+    second time; that run must not move BatchNorm's running statistics again."""
+    calls = 0
+
+    def run(inputs: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return block(inputs, scale)
+        with _frozen_running_stats(block):
+            return block(inputs, scale)
+
+    return checkpoint(run, x, tau, use_reentrant=False)

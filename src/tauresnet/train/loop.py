@@ -21,11 +21,13 @@ import torch.nn.functional as F
 from ..analysis.monitor import StabilityMonitor
 from ..analysis.plots import plot_training
 from ..config import TrainConfig, to_toml
-from ..data import ImageDataset, load_dataset, normalize, random_crop_flip
+from ..data import ImageDataset, load_dataset, normalize
+from ..data.augment import apply_crop_flip, draw_crop_flip
 from ..models import create_model
 from ..optim import lr_factor, param_groups
 from .checkpoint import load_checkpoint, restore_rng, rng_state, save_checkpoint, unwrap
 from .device import pick_device, pick_dtype
+from .distributed import SINGLE, World, close_world, convert_sync_batchnorm, init_world, scaled_cross_entropy
 from .log import write_metrics, write_summary
 
 log = logging.getLogger(__name__)
@@ -111,13 +113,26 @@ class Trainer:
         data: ImageDataset | None = None,
         resume_state: dict | None = None,
         show_progress: bool = False,
+        world: World = SINGLE,
     ) -> None:
         self.config = config
         self.out = Path(config.out)
-        self.show_progress = show_progress
+        self.world = world
+        self.show_progress = show_progress and world.is_main
         if config.threads:
             torch.set_num_threads(config.threads)
         self.device = pick_device(config.device)
+        if self.device.type == "cuda" and world.distributed:
+            self.device = torch.device("cuda", world.local_rank)
+        if config.per_device_batch is not None:
+            self.global_batch = config.per_device_batch * world.size
+        elif config.batch_size % world.size:
+            raise ValueError(
+                f"batch-size {config.batch_size} does not split evenly over {world.size} processes; "
+                f"use a multiple of {world.size} or set --per-device-batch"
+            )
+        else:
+            self.global_batch = config.batch_size
         self.dtype = pick_dtype(config.precision, self.device)
         self.data = data or load_dataset(
             config.data,
@@ -138,7 +153,17 @@ class Trainer:
             if config.channels_last and self.data.train_images.ndim == 4
             else torch.contiguous_format
         )
+        if config.sync_bn:
+            model = convert_sync_batchnorm(model, self.device)
+        if config.checkpoint_activations:
+            if not hasattr(model, "set_grad_checkpointing"):
+                raise ValueError(
+                    f"--checkpoint-activations needs a residual network with blocks; {config.model} has none"
+                )
+            model.set_grad_checkpointing(True)
         self.model = model.to(self.device, memory_format=self.memory_format)
+        self.forward_model = self._wrap(self.model)
+        self.first_step_seconds: float | None = None
         self.optimizer = torch.optim.SGD(
             param_groups(self.model, config.lr, config.weight_decay, config.decay_scalars_and_norms),
             lr=config.lr,
@@ -152,7 +177,7 @@ class Trainer:
         self.test_y = self.data.test_labels.to(self.device)
         self.mean = torch.tensor(self.data.mean, device=self.device)
         self.std = torch.tensor(self.data.std, device=self.device)
-        self.steps_per_epoch = math.ceil(len(self.train_y) / config.batch_size)
+        self.steps_per_epoch = math.ceil(len(self.train_y) / self.global_batch)
         self.epoch, self.step = 0, 0
         self.accumulated = {"loss": 0.0, "correct": 0.0, "seen": 0.0, "seconds": 0.0}
         self.history: list[dict[str, Any]] = []
@@ -167,6 +192,15 @@ class Trainer:
             if not hasattr(unwrap(self.model), "blocks"):
                 raise ValueError(f"--monitor needs a residual network with blocks; {config.model} has none")
             self.monitor = StabilityMonitor(self.out / "monitor.csv", config.monitor_every)
+
+    def _wrap(self, model: torch.nn.Module) -> torch.nn.Module:
+        """What the steps call: DistributedDataParallel under torchrun, compiled if asked."""
+        if self.world.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            model = DistributedDataParallel(model, device_ids=ids)
+        return torch.compile(model) if self.config.compile else model
 
     # -- state -----------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -202,7 +236,10 @@ class Trainer:
         restore_rng(state["rng"])
 
     def save(self, name: str) -> None:
-        save_checkpoint(self.out / "checkpoints" / name, self.state())
+        """Rank 0 writes; every rank waits until the file is complete."""
+        if self.world.is_main:
+            save_checkpoint(self.out / "checkpoints" / name, self.state())
+        self.world.barrier()
 
     def summary(self, status: str) -> dict[str, Any]:
         return {
@@ -218,6 +255,10 @@ class Trainer:
             "device": str(self.device),
             "precision": str(self.dtype).removeprefix("torch."),
             "eval_split": self.data.test_name,
+            "processes": self.world.size,
+            "global_batch": self.global_batch,
+            "images_per_second": self.history[-1].get("images_per_second") if self.history else None,
+            "first_step_seconds": self.first_step_seconds,
         }
 
     # -- steps -----------------------------------------------------------------------------
@@ -227,20 +268,25 @@ class Trainer:
             group["lr"] = self.config.lr * self.lr_scale * group["lr_factor"] * factor
         return self.config.lr * self.lr_scale * factor
 
-    def _batch(self, order: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        index = order[step * self.config.batch_size : (step + 1) * self.config.batch_size]
-        images = self.train_x[index]
+    def _batch(self, order: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """This process's share of global batch ``step``: (images, labels, global batch size).
+        The augmentation is drawn for the whole global batch, so any number of processes
+        trains on exactly the images one process would."""
+        index = order[step * self.global_batch : (step + 1) * self.global_batch]
+        share = self.world.share(len(index))
+        images = self.train_x[index[share]]
         if self.config.augment:
             generator = torch.Generator().manual_seed(_stream_seed(self.config.seed, self.epoch, step))
             padding = CROP_PADDING.get(images.shape[-1], images.shape[-1] // 8)
-            images = random_crop_flip(images, padding, flip=True, generator=generator)
+            images = apply_crop_flip(images, padding, draw_crop_flip(len(index), padding, generator)[share])
         x = normalize(images, self.mean, self.std).contiguous(memory_format=self.memory_format)
-        return x, self.train_y[index]
+        return x, self.train_y[index[share]], len(index)
 
-    def _train_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _train_step(self, x: torch.Tensor, y: torch.Tensor, global_count: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """One SGD step; returns this process's (loss sum, correct count), on the device."""
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
-            logits = self.model(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=self.config.label_smoothing)
+            logits = self.forward_model(x)
+            loss = scaled_cross_entropy(logits.float(), y, global_count, self.world, self.config.label_smoothing)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         try:
@@ -249,29 +295,43 @@ class Trainer:
             if "overflow" not in str(error):
                 raise
             raise Diverged(f"the update overflowed at epoch {self.epoch + 1}, step {self.step + 1}") from None
-        return loss.detach(), (logits.argmax(1) == y).sum()
+        loss_sum = loss.detach() * (global_count / self.world.size)
+        return loss_sum, (logits.argmax(1) == y).sum()
 
     @torch.inference_mode()
     def evaluate(self) -> tuple[float, float]:
-        """-> (mean cross-entropy, top-1 accuracy) on the evaluation split."""
+        """-> (mean cross-entropy, top-1 accuracy) on the evaluation split (each process
+        evaluates its share; the sums are added up over processes)."""
         self.model.eval()
-        loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
-        correct = torch.zeros((), device=self.device, dtype=torch.int64)
-        for start in range(0, len(self.test_y), self.config.eval_batch_size):
-            images = self.test_x[start : start + self.config.eval_batch_size]
-            y = self.test_y[start : start + self.config.eval_batch_size]
+        totals = torch.zeros(2, device=self.device, dtype=torch.float64)  # loss sum, correct
+        share = self.world.share(len(self.test_y))
+        test_x, test_y = self.test_x[share], self.test_y[share]
+        for start in range(0, len(test_y), self.config.eval_batch_size):
+            images = test_x[start : start + self.config.eval_batch_size]
+            y = test_y[start : start + self.config.eval_batch_size]
             x = normalize(images, self.mean, self.std).contiguous(memory_format=self.memory_format)
             with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
                 logits = self.model(x).float()
-            loss_sum += F.cross_entropy(logits, y, reduction="sum")
-            correct += (logits.argmax(1) == y).sum()
+            totals[0] += F.cross_entropy(logits, y, reduction="sum")
+            totals[1] += (logits.argmax(1) == y).sum()
         self.model.train()
+        loss_sum, correct = self.world.all_reduce(totals).tolist()
         count = max(len(self.test_y), 1)
-        return loss_sum.item() / count, correct.item() / count
+        return loss_sum / count, correct / count
 
     def _check_finite(self, loss: torch.Tensor) -> None:
-        if not torch.isfinite(loss).item():
-            raise Diverged(f"loss became {loss.item()} at epoch {self.epoch + 1}, step {self.step + 1}")
+        """Raise Diverged unless ``loss`` is finite on every process (all agree, so all stop)."""
+        if self.world.distributed:
+            loss = self.world.all_reduce(loss.detach().clone().reshape(1))
+        if not torch.isfinite(loss).all().item():
+            raise Diverged(f"loss became {loss.sum().item()} at epoch {self.epoch + 1}, step {self.step + 1}")
+
+    def _stop_agreed(self, stop: StopRequest) -> bool:
+        """A signal reaches the processes at different moments; stop when any has one."""
+        if not self.world.distributed:
+            return stop.requested
+        flag = torch.tensor([float(stop.requested)], device=self.device)
+        return bool(self.world.all_reduce(flag).item() > 0)
 
     def _progress_bar(self):
         from tqdm import tqdm
@@ -295,19 +355,24 @@ class Trainer:
         bar = self._progress_bar() if self.show_progress else None
         try:
             while self.step < self.steps_per_epoch:
-                if stop.requested:
+                if self._stop_agreed(stop):
                     self._fold_meters()
                     return False
                 global_step = self.epoch * self.steps_per_epoch + self.step
                 lr = self._set_lr(self.epoch + self.step / self.steps_per_epoch)
-                x, y = self._batch(order, self.step)
-                loss, batch_correct = self._train_step(x, y)
+                x, y, global_count = self._batch(order, self.step)
+                started = time.perf_counter() if self.first_step_seconds is None else 0.0
+                loss_sum, batch_correct = self._train_step(x, y, global_count)
                 # On CPU a host sync costs nothing, so a diverging run stops in the very step.
                 if self.device.type == "cpu" or (self.step + 1) % config.log_every == 0:
-                    self._check_finite(loss)
-                if self.monitor and self.monitor.due(global_step):
+                    self._check_finite(loss_sum)
+                if self.first_step_seconds is None:
+                    self.first_step_seconds = time.perf_counter() - started
+                    if config.compile:
+                        log.info("first step (torch.compile included): %.1fs", self.first_step_seconds)
+                if self.monitor and self.monitor.due(global_step) and self.world.is_main:
                     self.monitor.observe(unwrap(self.model), x, global_step, self.epoch + 1)
-                self._loss_sum += loss * len(y)
+                self._loss_sum += loss_sum
                 self._correct += batch_correct
                 self._seen += len(y)
                 self.step += 1
@@ -348,10 +413,18 @@ class Trainer:
     def _fold_meters(self) -> None:
         """Move the device sums into ``accumulated`` (what a checkpoint saves) and restart them."""
         seconds = time.perf_counter() - self._started
+        totals = torch.stack(
+            [
+                self._loss_sum,
+                self._correct.double(),
+                torch.tensor(float(self._seen), device=self.device, dtype=torch.float64),
+            ]
+        )
+        loss_sum, correct, seen = self.world.all_reduce(totals).tolist()
         self.accumulated = {
-            "loss": self.accumulated["loss"] + self._loss_sum.item(),
-            "correct": self.accumulated["correct"] + self._correct.item(),
-            "seen": self.accumulated["seen"] + self._seen,
+            "loss": self.accumulated["loss"] + loss_sum,
+            "correct": self.accumulated["correct"] + correct,
+            "seen": self.accumulated["seen"] + seen,
             "seconds": self.accumulated["seconds"] + seconds,
         }
         self.wall_seconds += seconds
@@ -373,6 +446,7 @@ class Trainer:
             "test_loss": test_loss,
             "test_acc": test_acc,
             "seconds": self.accumulated["seconds"] + eval_seconds,
+            "images_per_second": images_per_second,
         }
         if not (math.isfinite(row["train_loss"]) and math.isfinite(test_loss)):
             raise Diverged(
@@ -393,9 +467,10 @@ class Trainer:
         self.save("last.pt")
         if improved:
             self.save("best.pt")
-        write_metrics(self.out / "metrics.csv", self.history)
-        write_summary(self.out / "summary.json", self.summary("running"))
-        plot_training(self.history, self.out / "curves.png", f"{self.config.model} on {self.config.data}")
+        if self.world.is_main:
+            write_metrics(self.out / "metrics.csv", self.history)
+            write_summary(self.out / "summary.json", self.summary("running"))
+            plot_training(self.history, self.out / "curves.png", f"{self.config.model} on {self.config.data}")
         log.info(
             "epoch %d/%d  lr %.4g  train loss %.4f acc %.2f%%  %s loss %.4f acc %.2f%%  tau %.4f  %.1fs (%.0f img/s)",
             row["epoch"],
@@ -413,7 +488,8 @@ class Trainer:
 
     def run(self) -> RunResult:
         """Train until ``config.epochs`` are done, a stop is requested or the loss diverges."""
-        (self.out / "config.toml").write_text(to_toml(self.config))
+        if self.world.is_main:
+            (self.out / "config.toml").write_text(to_toml(self.config))
         self.model.train()
         with StopRequest() as stop:
             while self.epoch < self.config.epochs:
@@ -425,13 +501,17 @@ class Trainer:
                     if not self._rollback(error):
                         return self._diverged(error)
         summary = self.summary("completed")
-        write_summary(self.out / "summary.json", summary)
+        self._write_summary(summary)
         return RunResult(EXIT_OK, summary)
+
+    def _write_summary(self, summary: dict[str, Any]) -> None:
+        if self.world.is_main:
+            write_summary(self.out / "summary.json", summary)
 
     def _interrupted(self) -> RunResult:
         self.save("last.pt")
         summary = self.summary("interrupted")
-        write_summary(self.out / "summary.json", summary)
+        self._write_summary(summary)
         log.warning(
             "interrupted at epoch %d step %d; resume with: tauresnet train --resume --out %s",
             self.epoch + 1,
@@ -442,7 +522,7 @@ class Trainer:
 
     def _diverged(self, error: Diverged) -> RunResult:
         summary = self.summary("diverged")
-        write_summary(self.out / "summary.json", summary)
+        self._write_summary(summary)
         last = self.out / "checkpoints" / "last.pt"
         kept = f"last good checkpoint: {last}" if last.exists() else "no checkpoint was written before it"
         log.error("%s: the run diverged (%s); try a smaller --lr or --tau, or --on-diverge rollback", error, kept)
@@ -498,6 +578,9 @@ def resume_config(out: Path, overrides: dict[str, Any]) -> tuple[TrainConfig, di
         "save_every",
         "on_diverge",
         "max_rollbacks",
+        "compile",
+        "checkpoint_activations",
+        "dist_backend",
     }
     conflicts = sorted(key for key, value in overrides.items() if key not in free and getattr(saved, key) != value)
     if conflicts:
@@ -511,17 +594,27 @@ def resume_config(out: Path, overrides: dict[str, Any]) -> tuple[TrainConfig, di
 
 
 def train(config: TrainConfig, overrides: dict[str, Any] | None = None, show_progress: bool = False) -> RunResult:
-    """Run (or, with ``config.resume``, continue) training into ``config.out``."""
+    """Run (or, with ``config.resume``, continue) training into ``config.out``; under torchrun,
+    as one process of a data-parallel run."""
+    world = init_world(config.device, config.dist_backend)
+    try:
+        return _train(config, overrides, show_progress, world)
+    finally:
+        close_world(world)
+
+
+def _train(config: TrainConfig, overrides: dict[str, Any] | None, show_progress: bool, world: World) -> RunResult:
     out = Path(config.out)
     state = None
     if config.resume:
         config, state = resume_config(out, overrides or {"out": config.out})
-    else:
+    elif world.is_main:
         prepare_run_dir(out, config)
-    trainer = Trainer(config, resume_state=state, show_progress=show_progress)
+    world.barrier()
+    trainer = Trainer(config, resume_state=state, show_progress=show_progress, world=world)
     log.info("resolved configuration:\n%s", to_toml(config).rstrip())
     log.info(
-        "training %s (L = %d, τ = %.4g%s) on %s, %s, %d steps per epoch",
+        "training %s (L = %d, τ = %.4g%s) on %s, %s, %d steps per epoch%s",
         config.model,
         unwrap(trainer.model).num_blocks,
         float(unwrap(trainer.model).tau.detach()),
@@ -529,8 +622,10 @@ def train(config: TrainConfig, overrides: dict[str, Any] | None = None, show_pro
         trainer.device,
         "bf16 autocast" if trainer.dtype == torch.bfloat16 else "fp32",
         trainer.steps_per_epoch,
+        f", {world.size} processes × {trainer.global_batch // world.size} images" if world.distributed else "",
     )
     if state is not None:
         log.info("resuming %s at epoch %d, step %d", out, trainer.epoch + 1, trainer.step)
-        write_metrics(out / "metrics.csv", trainer.history)
+        if world.is_main:
+            write_metrics(out / "metrics.csv", trainer.history)
     return trainer.run()
