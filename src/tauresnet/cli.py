@@ -91,6 +91,16 @@ def _build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--data-dir", help="dataset folder or archive (CIFAR-10, or an ImageNet image tree)")
     reproduce.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     reproduce.add_argument("--threads", type=int, help="CPU threads (default: PyTorch's choice)")
+    bench = sub.add_parser("bench", help="training/eval speed and memory: fast path vs a paper-style reference")
+    bench.add_argument("--models", type=_str_list, default=["resnet20", "resnet56", "resnet110"], help="CIFAR models")
+    bench.add_argument("--norms", type=_str_list, default=["batch", "none"], help="normalisations (batch, none)")
+    bench.add_argument("--batch-size", type=int, default=128, help="training batch")
+    bench.add_argument("--steps", type=int, default=6, help="training steps per timed round")
+    bench.add_argument("--rounds", type=int, default=3, help="alternating fast/naive rounds (medians reported)")
+    bench.add_argument("--eval-images", type=int, default=2000, help="images per evaluation round")
+    bench.add_argument("--memory-model", default="resnet1202", help="model for the memory check ('' to skip it)")
+    bench.add_argument("--memory-batch", type=int, default=32, help="batch of the memory comparison")
+    bench.add_argument("--out", default="runs/bench", help="folder for bench.json and bench.md")
     return parser
 
 
@@ -190,6 +200,37 @@ def _reproduce(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import markdown, run_bench
+
+    unknown = [norm for norm in args.norms if norm not in ("batch", "none")]
+    if unknown or not args.models or not args.norms:
+        raise ValueError(f"--norms takes batch and/or none (got {args.norms}); --models must not be empty")
+    bad = [m for m in args.models if not m.startswith("resnet") or not m[6:].isdigit() or (int(m[6:]) - 2) % 6]
+    if bad:
+        raise ValueError(f"--models {bad}: the bench compares CIFAR ResNets resnet<6n+2>, e.g. resnet20,resnet56")
+    if min(args.batch_size, args.steps, args.rounds, args.eval_images, args.memory_batch) < 1:
+        raise ValueError("--batch-size, --steps, --rounds, --eval-images and --memory-batch must be >= 1")
+    report = run_bench(
+        args.models,
+        args.norms,
+        args.batch_size,
+        args.steps,
+        args.rounds,
+        args.eval_images,
+        args.memory_model or None,
+        args.memory_batch,
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+    table = markdown(report)
+    (out / "bench.md").write_text(table)
+    print(table, end="")
+    print(f"wrote {out / 'bench.json'}, {out / 'bench.md'}")
+    return 0
+
+
 def _models() -> int:
     from .models import describe_model, list_models
 
@@ -256,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         "stability": lambda: _stability(args),
         "convergence": lambda: _convergence(args),
         "reproduce": lambda: _reproduce(args),
+        "bench": lambda: _bench(args),
     }
     try:
         return commands[args.command]()

@@ -1,0 +1,142 @@
+"""``tauresnet bench``: the training fast path against a paper-style naive reference, side by side.
+
+For each model and normalisation, the fast and the naive path alternate for ``rounds`` rounds
+(so slow phases of a noisy machine hit both) and the medians and their ratio are reported:
+training images/s (data pipeline and full step included) and evaluation images/s. It also
+measures the machine's dense matmul rate (bf16 and fp32) to express the fast path's training
+arithmetic (3 × forward FLOPs × images/s) as a fraction of it, and the peak memory of deep
+nets with and without activation checkpointing, each in a fresh process.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import statistics
+from datetime import date
+from typing import Any
+
+import torch
+
+from ..train.device import cpu_has_bf16, pick_dtype
+from .measure import FastPath, NaivePath, forward_flops, matmul_rate, median_rate, peak_memory
+
+log = logging.getLogger(__name__)
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def time_model(model: str, norm: str, batch: int, steps: int, rounds: int, eval_images: int) -> dict[str, Any]:
+    """Training and evaluation images/s of both paths, alternating rounds after a warm-up."""
+    fast = FastPath(model, norm, batch, steps, eval_images)
+    slow = NaivePath(model, norm, batch, steps, eval_images)
+    fast.train(), slow.train()  # warm-up: allocator, oneDNN kernels
+    train = {"fast": [], "naive": []}
+    evaluation = {"fast": [], "naive": []}
+    for _ in range(rounds):
+        train["fast"] += median_rate(fast.train, 1)
+        train["naive"] += median_rate(slow.train, 1)
+        evaluation["fast"] += median_rate(fast.evaluate, 1)
+        evaluation["naive"] += median_rate(slow.evaluate, 1)
+    row = {"model": model, "norm": norm, "batch": batch, "steps_per_round": steps, "rounds": rounds}
+    for kind, rates in (("train", train), ("eval", evaluation)):
+        row[f"{kind}_fast"] = _median(rates["fast"])
+        row[f"{kind}_naive"] = _median(rates["naive"])
+        row[f"{kind}_ratio"] = _median([f / n for f, n in zip(rates["fast"], rates["naive"], strict=True)])
+        row[f"{kind}_rounds"] = rates
+    return row
+
+
+def run_bench(
+    models: list[str],
+    norms: list[str],
+    batch: int,
+    steps: int,
+    rounds: int,
+    eval_images: int,
+    memory_model: str | None,
+    memory_batch: int,
+) -> dict[str, Any]:
+    """Everything ``tauresnet bench`` reports, as one JSON-ready dict."""
+    dtype = pick_dtype("auto", torch.device("cpu"))
+    report: dict[str, Any] = {
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads, bf16 native: {cpu_has_bf16()}",
+        "torch": torch.__version__,
+        "precision": str(dtype).removeprefix("torch."),
+        "matmul_gflops": {"fp32": matmul_rate(torch.float32), "bf16": matmul_rate(torch.bfloat16)},
+        "throughput": [],
+        "memory": [],
+    }
+    for model in models:
+        for norm in norms:
+            row = time_model(model, norm, batch, steps, rounds, eval_images)
+            flops = forward_flops(model, norm)
+            precision = "bf16" if dtype == torch.bfloat16 else "fp32"
+            row["forward_gflop_per_image"] = flops / 1e9
+            row["train_gflops"] = 3 * flops * row["train_fast"] / 1e9
+            row["fraction_of_matmul"] = row["train_gflops"] / report["matmul_gflops"][precision]
+            row["naive_fraction_of_fp32_matmul"] = (
+                3 * flops * row["train_naive"] / 1e9 / report["matmul_gflops"]["fp32"]
+            )
+            log.info(
+                "%s %s: train %.0f vs %.0f img/s (×%.2f), eval %.0f vs %.0f img/s (×%.2f)",
+                model,
+                norm,
+                row["train_fast"],
+                row["train_naive"],
+                row["train_ratio"],
+                row["eval_fast"],
+                row["eval_naive"],
+                row["eval_ratio"],
+            )
+            report["throughput"].append(row)
+    if memory_model:
+        settings = [
+            {"path": "naive", "model": memory_model, "norm": "none", "batch": memory_batch},
+            {"path": "fast", "model": memory_model, "norm": "none", "batch": memory_batch},
+            {"path": "fast", "model": memory_model, "norm": "none", "batch": memory_batch, "checkpoint": True},
+            {"path": "fast", "model": memory_model, "norm": "none", "batch": batch, "checkpoint": True, "steps": 1},
+        ]
+        for setting in settings:
+            result = peak_memory(setting)
+            log.info("memory %s", result)
+            report["memory"].append(result)
+    return report
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The README's Performance table and the memory table."""
+    rates = report["matmul_gflops"]
+    lines = [
+        f"{report['machine']}, torch {report['torch']}, fast path in {report['precision']}; {report['date']}.",
+        f"Dense matmul: {rates['fp32']:.0f} GFLOP/s fp32, {rates['bf16']:.0f} GFLOP/s bf16.",
+        "",
+        "| model | norm | train img/s fast | naive | ratio | eval img/s fast | naive | ratio | train GFLOP/s | of matmul peak |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in report["throughput"]:
+        lines.append(
+            f"| {row['model']} | {row['norm']} | {row['train_fast']:.0f} | {row['train_naive']:.0f} | "
+            f"×{row['train_ratio']:.2f} | {row['eval_fast']:.0f} | {row['eval_naive']:.0f} | ×{row['eval_ratio']:.2f} | "
+            f"{row['train_gflops']:.0f} | {100 * row['fraction_of_matmul']:.0f} % |"
+        )
+    if report["memory"]:
+        lines += [
+            "",
+            "| model | path | batch | activation checkpointing | peak MiB | steps' MiB | s/step |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in report["memory"]:
+            if "error" in row:
+                lines.append(
+                    f"| {row['model']} | {row['path']} | {row['batch']} | {row.get('checkpoint', False)} | failed: {row['error']} | | |"
+                )
+                continue
+            lines.append(
+                f"| {row['model']} | {row['path']} | {row['batch']} | {'yes' if row.get('checkpoint') else 'no'} | "
+                f"{row['peak_mib']:.0f} | {row['step_mib']:.0f} | {row['seconds_per_step']:.1f} |"
+            )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,131 @@
+"""Throughput, memory and arithmetic-rate measurements for ``tauresnet bench``.
+
+Every figure is measured in this process on synthetic uint8 CIFAR-shaped data (the content of
+an image does not change the time a step takes); the fast path is the trainer's own epoch loop,
+the naive path is ``bench.naive``. Peak memory is measured in a fresh subprocess per setting.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from ..config import TrainConfig
+from ..data import ImageDataset
+from ..models import create_model
+from ..train.loop import StopRequest, Trainer
+from . import naive
+
+MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)
+
+
+def synthetic_cifar(train: int, test: int, seed: int = 0) -> ImageDataset:
+    """Random uint8 images, 3×32×32, with 10 classes."""
+    rng = np.random.default_rng(seed)
+    return ImageDataset(
+        name="synthetic-cifar",
+        train_images=torch.from_numpy(rng.integers(0, 256, (train, 3, 32, 32), dtype=np.uint8)),
+        train_labels=torch.from_numpy(rng.integers(0, 10, train)),
+        test_images=torch.from_numpy(rng.integers(0, 256, (test, 3, 32, 32), dtype=np.uint8)),
+        test_labels=torch.from_numpy(rng.integers(0, 10, test)),
+        classes=tuple(str(i) for i in range(10)),
+        mean=MEAN,
+        std=STD,
+        test_name="test",
+    )
+
+
+def median_rate(run: Callable[[], int], rounds: int) -> list[float]:
+    """Images per second of each of ``rounds`` calls of ``run`` (which returns images done)."""
+    rates = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        images = run()
+        rates.append(images / (time.perf_counter() - started))
+    return rates
+
+
+class FastPath:
+    """The trainer's path (uint8 data, batched augmentation, bf16 autocast where supported,
+    channels_last, foreach SGD, device-side meters) for one model, ready to time."""
+
+    def __init__(self, model: str, norm: str, batch: int, steps: int, test_images: int, **options) -> None:
+        tau = {"learnable_tau": True} if norm == "none" else {}
+        config = TrainConfig(
+            data="cifar10", model=model, norm=norm, batch_size=batch, out="unused", log_every=10**6, **tau, **options
+        )
+        self.trainer = Trainer(config, data=synthetic_cifar(batch * steps, test_images))
+        self.stop = StopRequest()  # never entered: no signal handling while timing
+
+    def train(self) -> int:
+        self.trainer.epoch, self.trainer.step = 0, 0
+        self.trainer._train_epoch(self.stop)
+        return int(len(self.trainer.train_y))
+
+    def evaluate(self) -> int:
+        self.trainer.evaluate()
+        return int(len(self.trainer.test_y))
+
+
+class NaivePath:
+    """The paper-style reference for the same model."""
+
+    def __init__(self, model: str, norm: str, batch: int, steps: int, test_images: int) -> None:
+        data = synthetic_cifar(batch * steps, test_images)
+        torch.manual_seed(0)
+        self.model = naive.NaiveResNet(int(model.removeprefix("resnet")), norm)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+        self.steps = steps
+        train = naive.PerImageDataset(data.train_images.numpy(), data.train_labels.numpy(), MEAN, STD, augment=True)
+        test = naive.PerImageDataset(data.test_images.numpy(), data.test_labels.numpy(), MEAN, STD, augment=False)
+        self.train_batches = naive.loader(train, batch, shuffle=True)
+        self.test_batches = naive.loader(test, 128, shuffle=False)
+
+    def train(self) -> int:
+        return naive.train_steps(self.model, self.train_batches, self.optimizer, self.steps)
+
+    def evaluate(self) -> int:
+        return naive.evaluate(self.model, self.test_batches)
+
+
+def forward_flops(model: str, norm: str) -> int:
+    """Floating-point operations (2 per multiply-add) of one 3×32×32 image's forward pass."""
+    net = create_model(model, norm=norm)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        net(torch.zeros(1, 3, 32, 32))
+    return int(counter.get_total_flops())
+
+
+def matmul_rate(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:
+    """Dense square matmul GFLOP/s in ``dtype`` (median of ``repeats``): the machine's peak estimate."""
+    a = torch.randn(size, size).to(dtype)
+    b = torch.randn(size, size).to(dtype)
+    a @ b  # warm-up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - started)
+    return 2 * size**3 / statistics.median(times) / 1e9
+
+
+def peak_memory(setting: dict) -> dict:
+    """Run ``bench.memory`` on ``setting`` in a fresh process; its JSON report."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tauresnet.bench.memory", json.dumps(setting)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if result.returncode != 0:
+        tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        return {**setting, "error": tail}
+    return json.loads(result.stdout.strip().splitlines()[-1])
