@@ -18,7 +18,7 @@ def test_branches_contribute_zero_at_init(name, variant, norm):
         for block in model.blocks():
             scale = block.gain
             assert scale is not None
-            branch = scale * block.branch(torch.randn(2, block.conv1.in_channels, 8, 8))
+            branch = block.branch(torch.randn(2, block.conv1.in_channels, 8, 8), scale)
             assert branch.abs().max().item() == 0.0
         out = model(x)
     assert torch.isfinite(out).all()

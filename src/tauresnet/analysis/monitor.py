@@ -33,7 +33,7 @@ def branch_ratios(model: nn.Module, x: torch.Tensor) -> tuple[float, list[float]
     for block, h in zip(model.blocks(), trace, strict=False):
         shortcut = h if block.downsample is None else block.downsample(h)
         scale = tau if block.gain is None else block.gain
-        branch = scale * block.branch(h)
+        branch = block.branch(h, scale)
         ratios.append((branch.float().norm() / shortcut.float().norm().clamp_min(1e-12)).item())
     return (trace[-1].float().norm() / trace[0].float().norm().clamp_min(1e-12)).item(), ratios
 

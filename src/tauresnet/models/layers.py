@@ -52,6 +52,38 @@ class PadShortcut(nn.Module):
         return F.pad(x, (0, 0, 0, 0, self.pad_before, self.pad_after))
 
 
+def conv_bias_scale(
+    conv: nn.Conv2d, x: torch.Tensor, bias: nn.Module, scale: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``scale · (conv(x) + b)`` as one convolution with weight ``scale·W`` and bias ``scale·b``
+    (b: a ScalarBias after the conv, or nothing): the bias add and the τ multiply cost no pass
+    over the activations."""
+    weight = conv.weight if scale is None else conv.weight * scale
+    shift = bias.bias if isinstance(bias, ScalarBias) else None
+    if shift is not None:
+        shift = (shift if scale is None else shift * scale).expand(conv.out_channels)
+    elif not isinstance(bias, nn.Identity):
+        raise TypeError(f"expected a ScalarBias or Identity after the convolution, got {type(bias).__name__}")
+    return F.conv2d(x, weight, shift, conv.stride, conv.padding, conv.dilation, conv.groups)
+
+
+def norm_scale(norm: nn.Module, x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """``scale · norm(x)``; for a plain BatchNorm2d one batch_norm with ``scale·γ`` and ``scale·β``
+    (the same statistics and running-average update as the module). Other norms (e.g. a
+    synchronised BN) are called as they are and scaled afterwards."""
+    if type(norm) is not nn.BatchNorm2d:
+        return scale * norm(x)
+    momentum = 0.0 if norm.momentum is None else norm.momentum
+    if norm.training and norm.track_running_stats:
+        norm.num_batches_tracked.add_(1)
+        if norm.momentum is None:  # cumulative moving average
+            momentum = 1.0 / float(norm.num_batches_tracked)
+    use_batch = norm.training or norm.running_mean is None
+    return F.batch_norm(
+        x, norm.running_mean, norm.running_var, norm.weight * scale, norm.bias * scale, use_batch, momentum, norm.eps
+    )
+
+
 def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
 
@@ -84,14 +116,25 @@ class ResidualBlock(nn.Module):
         # ReZero's block is x + α·F(x) with nothing after the sum (Bachlechner et al. 2020, eq. 1).
         self.act = nn.Identity() if variant == "rezero" else nn.ReLU(inplace=True)
 
-    def branch(self, x: torch.Tensor) -> torch.Tensor:
+    def branch(self, x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        """``scale · F(x)``, with the scale folded into the branch's last conv or BN."""
         raise NotImplementedError
 
     def forward(self, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
         """x: (N, C_in, H, W); tau: 0-dim -> (N, C_out, H/stride, W/stride)."""
         shortcut = x if self.downsample is None else self.downsample(x)
         scale = tau if self.gain is None else self.gain
-        return self.act(shortcut + scale * self.branch(x))
+        return self.act(shortcut + self.branch(x, scale))
+
+    def _unit(self, x: torch.Tensor, index: int, scale: torch.Tensor | None = None) -> torch.Tensor:
+        """Pre-bias, conv, norm, post-bias of the branch's ``index``-th unit (scaled if given)."""
+        conv, norm = getattr(self, f"conv{index}"), getattr(self, f"bn{index}")
+        before, after = getattr(self, f"bias{index}a"), getattr(self, f"bias{index}b")
+        x = before(x)
+        if isinstance(norm, nn.Identity):  # no normalisation: fold post-bias and scale into the conv
+            return conv_bias_scale(conv, x, after, scale)
+        out = conv(x)
+        return after(norm(out) if scale is None else norm_scale(norm, out, scale))
 
 
 class BasicBlock(ResidualBlock):
@@ -111,9 +154,8 @@ class BasicBlock(ResidualBlock):
         self.downsample = make_shortcut(shortcut, in_channels, planes, stride, norm)
         self._init_residual(variant)
 
-    def branch(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bias1b(self.bn1(self.conv1(self.bias1a(x)))))
-        return self.bias2b(self.bn2(self.conv2(self.bias2a(out))))
+    def branch(self, x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        return self._unit(self.relu(self._unit(x, 1)), 2, scale)
 
     def branch_convs(self) -> list[nn.Conv2d]:
         return [self.conv1, self.conv2]
@@ -140,10 +182,9 @@ class Bottleneck(ResidualBlock):
         self.downsample = make_shortcut(shortcut, in_channels, out_channels, stride, norm)
         self._init_residual(variant)
 
-    def branch(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bias1b(self.bn1(self.conv1(self.bias1a(x)))))
-        out = self.relu(self.bias2b(self.bn2(self.conv2(self.bias2a(out)))))
-        return self.bias3b(self.bn3(self.conv3(self.bias3a(out))))
+    def branch(self, x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self._unit(self.relu(self._unit(x, 1)), 2))
+        return self._unit(out, 3, scale)
 
     def branch_convs(self) -> list[nn.Conv2d]:
         return [self.conv1, self.conv2, self.conv3]

@@ -1,0 +1,42 @@
+"""The folded branch (τ and scalar biases inside the last conv/BN) equals the textbook one."""
+
+import copy
+
+import pytest
+import torch
+
+from tauresnet.models.layers import BasicBlock, Bottleneck
+
+
+def _textbook(block, x, scale):
+    """scale · F(x) written out module by module, as in the paper."""
+    units = [1, 2, 3] if isinstance(block, Bottleneck) else [1, 2]
+    out = x
+    for i in units:
+        conv, norm = getattr(block, f"conv{i}"), getattr(block, f"bn{i}")
+        out = getattr(block, f"bias{i}b")(norm(conv(getattr(block, f"bias{i}a")(out))))
+        if i != units[-1]:
+            out = torch.relu(out)
+    return scale * out
+
+
+@pytest.mark.parametrize("kind", [BasicBlock, Bottleneck])
+@pytest.mark.parametrize("norm", ["batch", "none"])
+def test_folded_branch_matches_the_textbook_branch(kind, norm):
+    torch.manual_seed(0)
+    block = kind(16, 16 if kind is BasicBlock else 4, 1, norm, "tau", "A")
+    for p in block.parameters():  # non-trivial biases and BN affine parameters
+        torch.nn.init.normal_(p, std=0.3)
+    reference = copy.deepcopy(block)
+    x = torch.randn(4, 16, 8, 8)
+    scale = torch.tensor(0.37, requires_grad=True)
+    ref_scale = torch.tensor(0.37, requires_grad=True)
+    folded, textbook = block.branch(x, scale), _textbook(reference, x, ref_scale)
+    torch.testing.assert_close(folded, textbook, rtol=1e-5, atol=1e-5)
+    folded.square().sum().backward()
+    textbook.square().sum().backward()
+    torch.testing.assert_close(scale.grad, ref_scale.grad, rtol=1e-4, atol=1e-6)
+    for (name, a), (_, b) in zip(block.named_parameters(), reference.named_parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-5, msg=name)
+    for (name, a), (_, b) in zip(block.named_buffers(), reference.named_buffers(), strict=True):
+        torch.testing.assert_close(a, b, msg=name)  # running statistics moved the same way
