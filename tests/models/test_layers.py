@@ -37,6 +37,8 @@ def test_folded_branch_matches_the_textbook_branch(kind, norm):
     textbook.square().sum().backward()
     torch.testing.assert_close(scale.grad, ref_scale.grad, rtol=1e-4, atol=1e-6)
     for (name, a), (_, b) in zip(block.named_parameters(), reference.named_parameters(), strict=True):
-        torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-6 * b.grad.abs().max().item(), msg=name)
+        torch.testing.assert_close(
+            a.grad, b.grad, rtol=1e-4, atol=max(1e-5, 1e-6 * b.grad.abs().max().item()), msg=name
+        )
     for (name, a), (_, b) in zip(block.named_buffers(), reference.named_buffers(), strict=True):
         torch.testing.assert_close(a, b, msg=name)  # running statistics moved the same way
