@@ -50,10 +50,17 @@ def main() -> None:
         plain.append(seconds_per_step(base, data, args.steps))
         monitored.append(seconds_per_step(base.replace(monitor=True), data, args.steps))
     ratios = [m / p for m, p in zip(monitored, plain, strict=True)]
-    result = {"model": args.model, "steps": args.steps, "rounds": args.rounds, "monitor_every": base.monitor_every,
-              "median_s_per_step_plain": statistics.median(plain),
-              "median_s_per_step_monitor": statistics.median(monitored),
-              "median_ratio": statistics.median(ratios), "ratios": ratios, "threads": torch.get_num_threads()}
+    result = {
+        "model": args.model,
+        "steps": args.steps,
+        "rounds": args.rounds,
+        "monitor_every": base.monitor_every,
+        "median_s_per_step_plain": statistics.median(plain),
+        "median_s_per_step_monitor": statistics.median(monitored),
+        "median_ratio": statistics.median(ratios),
+        "ratios": ratios,
+        "threads": torch.get_num_threads(),
+    }
     print(json.dumps(result, indent=2))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 
 import torch
@@ -20,9 +21,10 @@ class ResNet(TauNet):
     grad_checkpointing: bool = False
 
     def set_grad_checkpointing(self, enable: bool = True) -> None:
-        """Activation checkpointing: keep only each residual block's input during the forward
-        pass and recompute the block in the backward pass (one extra forward, activation
-        memory of one block instead of all of them)."""
+        """Activation checkpointing for training: each stage of n blocks runs as segments of
+        ⌈√n⌉ blocks; only a segment's input is kept and the segment is recomputed in the
+        backward pass. One extra forward pass; activation memory O(√n) blocks per stage instead
+        of n (ResNet-1202: ~15 instead of 200)."""
         self.grad_checkpointing = enable
 
     def _init_stem(self, conv: nn.Conv2d, norm: str, pool: nn.Module) -> None:
@@ -49,15 +51,22 @@ class ResNet(TauNet):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, C, H, W) -> last stage's feature map (N, num_features, h, w)."""
-        return self.forward_trace(x)[-1]
+        if not (self.grad_checkpointing and torch.is_grad_enabled()):
+            return self.forward_trace(x)[-1]
+        h, tau = self.stem(x), self.block_tau()
+        for stage in self.stages():
+            blocks = list(stage)
+            size = math.ceil(math.sqrt(len(blocks)))
+            for start in range(0, len(blocks), size):
+                h = _checkpointed(blocks[start : start + size], h, tau)
+        return h
 
     def forward_trace(self, x: torch.Tensor) -> list[torch.Tensor]:
         """[h_0 (stem output), h_1, …, h_n]: the input and output of every residual block."""
         trace = [self.stem(x)]
         tau = self.block_tau()
-        recompute = self.grad_checkpointing and torch.is_grad_enabled()
         for block in self.blocks():
-            trace.append(_checkpointed(block, trace[-1], tau) if recompute else block(trace[-1], tau))
+            trace.append(block(trace[-1], tau))
         return trace
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
@@ -83,17 +92,20 @@ def _frozen_running_stats(module: nn.Module):
             m.num_batches_tracked.copy_(tracked)
 
 
-def _checkpointed(block: nn.Module, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
-    """``block(x, tau)`` under activation checkpointing. The backward pass runs the block a
+def _checkpointed(blocks: list[nn.Module], x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+    """``blocks`` applied in turn under activation checkpointing. The backward pass runs them a
     second time; that run must not move BatchNorm's running statistics again."""
     calls = 0
 
-    def run(inputs: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    def run(h: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
         nonlocal calls
         calls += 1
-        if calls == 1:
-            return block(inputs, scale)
-        with _frozen_running_stats(block):
-            return block(inputs, scale)
+        for block in blocks:
+            if calls == 1:
+                h = block(h, scale)
+            else:
+                with _frozen_running_stats(block):
+                    h = block(h, scale)
+        return h
 
     return checkpoint(run, x, tau, use_reentrant=False)
