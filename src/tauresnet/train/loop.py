@@ -191,7 +191,8 @@ class Trainer:
         if config.monitor:
             if not hasattr(unwrap(self.model), "blocks"):
                 raise ValueError(f"--monitor needs a residual network with blocks; {config.model} has none")
-            self.monitor = StabilityMonitor(self.out / "monitor.csv", config.monitor_every)
+            if world.is_main:  # one process records; the others train on
+                self.monitor = StabilityMonitor(self.out / "monitor.csv", config.monitor_every)
 
     def _wrap(self, model: torch.nn.Module) -> torch.nn.Module:
         """What the steps call: DistributedDataParallel under torchrun, compiled if asked."""
@@ -330,6 +331,8 @@ class Trainer:
         """A signal reaches the processes at different moments; stop when any has one."""
         if not self.world.distributed:
             return stop.requested
+        if self.device.type == "cuda" and self.step % self.config.log_every:
+            return False  # on GPUs agree every log_every steps only: each check is a host sync
         flag = torch.tensor([float(stop.requested)], device=self.device)
         return bool(self.world.all_reduce(flag).item() > 0)
 
@@ -370,7 +373,7 @@ class Trainer:
                     self.first_step_seconds = time.perf_counter() - started
                     if config.compile:
                         log.info("first step (torch.compile included): %.1fs", self.first_step_seconds)
-                if self.monitor and self.monitor.due(global_step) and self.world.is_main:
+                if self.monitor and self.monitor.due(global_step):
                     self.monitor.observe(unwrap(self.model), x, global_step, self.epoch + 1)
                 self._loss_sum += loss_sum
                 self._correct += batch_correct
