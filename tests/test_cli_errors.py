@@ -76,3 +76,30 @@ def test_untrusted_checkpoint_is_refused_and_another_models_checkpoint_cannot_re
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "model (saved 'resnet8', given 'resnet20')" in err[0]
     assert _snapshot(run) == before
+
+
+def test_a_bad_command_with_overwrite_leaves_the_earlier_run_intact(bad_inputs, capsys):
+    run = bad_inputs / "run"
+    assert main(["train", *TINY, "--out", str(run)]) == 0
+    before = _snapshot(run)
+    for flags in (
+        ["--model", "resmlp", "--checkpoint-activations"],
+        ["--data", "cifar10", "--data-dir", str(bad_inputs / "nowhere")],
+    ):
+        capsys.readouterr()
+        assert main(["train", *TINY, *flags, "--overwrite", "--out", str(run)]) == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+        assert _snapshot(run) == before
+    assert main(["train", *TINY, "--model", "resnet21", "--out", str(bad_inputs / "never")]) == 2
+    assert not (bad_inputs / "never").exists()  # nothing, not even an empty folder
+
+
+def test_resuming_with_another_global_batch_is_refused(bad_inputs, capsys):
+    run = bad_inputs / "run"
+    assert main(["train", *TINY, "--out", str(run)]) == 0
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    state["global_batch"] = 2 * state["global_batch"]  # as if it ran on twice the processes
+    torch.save(state, run / "checkpoints" / "last.pt")
+    capsys.readouterr()
+    assert main(["train", "--resume", "--epochs", "2", "--out", str(run)]) == 2
+    assert "resume it with the same number of processes" in capsys.readouterr().err

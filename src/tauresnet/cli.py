@@ -100,6 +100,7 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--eval-images", type=int, default=2000, help="images per evaluation round")
     bench.add_argument("--memory-model", default="resnet1202", help="model for the memory check ('' to skip it)")
     bench.add_argument("--memory-batch", type=int, default=32, help="batch of the memory comparison")
+    bench.add_argument("--threads", type=int, help="CPU threads (default: PyTorch's choice)")
     bench.add_argument("--out", default="runs/bench", help="folder for bench.json and bench.md")
     return parser
 
@@ -185,10 +186,18 @@ def _convergence(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_out_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder; choose another path")
+
+
 def _reproduce(args: argparse.Namespace) -> int:
     from .reproduce import run_suite
 
     out = Path(args.out or f"runs/reproduce/{args.suite}-{args.tier}")
+    _check_out_folder(out)
+    if args.depths == []:
+        raise ValueError("--depths is empty; give some of the tier's depths, e.g. --depths 20,56")
     base = {"device": args.device, "threads": args.threads, "data_dir": args.data_dir}
     if args.suite == "imagenet" and not args.data_dir:
         raise ValueError("the imagenet suite needs --data-dir with an image tree train/<class>/*, test/<class>/*")
@@ -201,16 +210,33 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import markdown, run_bench
+    import torch
 
+    from .bench import markdown, run_bench
+    from .models import describe_model
+
+    if not args.models:
+        raise ValueError("--models is empty; e.g. --models resnet20,resnet56")
     unknown = [norm for norm in args.norms if norm not in ("batch", "none")]
-    if unknown or not args.models or not args.norms:
-        raise ValueError(f"--norms takes batch and/or none (got {args.norms}); --models must not be empty")
-    bad = [m for m in args.models if not m.startswith("resnet") or not m[6:].isdigit() or (int(m[6:]) - 2) % 6]
+    if unknown or not args.norms:
+        raise ValueError(f"--norms takes batch and/or none, got {args.norms}")
+
+    def is_cifar(name: str) -> bool:
+        try:
+            return describe_model(name)["family"] == "cifar"
+        except ValueError:
+            return False
+
+    bad = [m for m in [*args.models, *([args.memory_model] if args.memory_model else [])] if not is_cifar(m)]
     if bad:
-        raise ValueError(f"--models {bad}: the bench compares CIFAR ResNets resnet<6n+2>, e.g. resnet20,resnet56")
+        raise ValueError(f"{bad}: the bench compares CIFAR ResNets resnet<6n+2>, e.g. resnet20,resnet56,resnet1202")
     if min(args.batch_size, args.steps, args.rounds, args.eval_images, args.memory_batch) < 1:
         raise ValueError("--batch-size, --steps, --rounds, --eval-images and --memory-batch must be >= 1")
+    out = Path(args.out)
+    _check_out_folder(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     report = run_bench(
         args.models,
         args.norms,
@@ -221,8 +247,6 @@ def _bench(args: argparse.Namespace) -> int:
         args.memory_model or None,
         args.memory_batch,
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     table = markdown(report)
     (out / "bench.md").write_text(table)

@@ -72,7 +72,9 @@ class TrainConfig:
         "activation checkpointing in segments of ~√n blocks per stage: far less memory, one extra forward", False
     )
     # distributed (under torchrun)
-    per_device_batch: int | None = _opt("batch per process under torchrun (default: batch-size / processes)")
+    per_device_batch: int | None = _opt(
+        "batch per process under torchrun; replaces batch-size (global batch = this × processes)"
+    )
     sync_bn: bool = _opt("synchronise BatchNorm statistics across processes under torchrun", False)
     dist_backend: str = _opt(
         "process-group backend under torchrun: auto (nccl on CUDA, gloo on CPU)", "auto", ("auto", "nccl", "gloo")
@@ -126,6 +128,12 @@ class TrainConfig:
             raise ValueError(f"label-smoothing must be < 1, got {self.label_smoothing}")
         if self.warmup_epochs >= self.epochs and self.warmup_epochs > 0:
             raise ValueError(f"warmup-epochs {self.warmup_epochs} must be shorter than epochs {self.epochs}")
+
+    @classmethod
+    def from_saved(cls, values: dict[str, Any]) -> TrainConfig:
+        """A config from a checkpoint's dict; keys this version does not know are dropped."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
 
     def model_kwargs(self) -> dict[str, Any]:
         """Arguments for ``create_model`` (unset ones are dropped there)."""

@@ -111,6 +111,13 @@ def test_a_tiny_suite_aggregates_skips_finished_runs_and_resumes_an_interrupted_
     assert "| 9.50 |" in report and "tier `cpu`" in report
     assert (out / "results.png").stat().st_size > 10_000
 
+    # runs made with another recipe are not counted as this suite's
+    longer = TrainingSuite(
+        TINY.name, TINY.title, TINY.methods, {"cpu": Recipe((8,), {**TINY.tiers["cpu"].settings, "epochs": 3}, "")}
+    )
+    with pytest.raises(ValueError, match=r"holds a run made with other settings: epochs 2 \(suite: 3\)"):
+        run_training_suite(longer, "cpu", 2, out, resume=True)
+
     # a third call finds every run finished and trains nothing
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/seed*/checkpoints/last.pt")}
     assert run_training_suite(TINY, "cpu", 2, out, resume=True).exit_code == 0

@@ -73,6 +73,7 @@ def run_training_suite(
     for index, spec in enumerate(specs, 1):
         log.info("run %d/%d: %s depth %d seed %d", index, len(specs), spec.method.name, spec.depth, spec.seed)
         if execute(spec) == EXIT_INTERRUPTED:
+            log.warning("suite interrupted; continue it with the same command and --resume (finished runs are kept)")
             code = EXIT_INTERRUPTED
             break
     files = write_report(suite, tier, [collect(s) for s in specs], seeds, out)

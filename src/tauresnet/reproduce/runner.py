@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import TrainConfig
+from ..config import TrainConfig, read_config_file
 from ..train import train
 from ..train.evaluate import evaluate_checkpoint
 from ..train.loop import EXIT_INTERRUPTED
@@ -21,6 +21,24 @@ from .suites import Method, TrainingSuite
 
 log = logging.getLogger(__name__)
 FINISHED = ("completed", "diverged")
+# Settings that do not change an experiment's result: a suite may run or resume with others.
+RUNTIME_FIELDS = {
+    "device",
+    "threads",
+    "data_dir",
+    "download",
+    "out",
+    "resume",
+    "overwrite",
+    "log_every",
+    "eval_batch_size",
+    "save_every",
+    "monitor",
+    "monitor_every",
+    "compile",
+    "checkpoint_activations",
+    "dist_backend",
+}
 
 
 @dataclass(frozen=True)
@@ -47,7 +65,7 @@ def plan(
     if unknown:
         raise ValueError(f"depths {unknown} are not in the {tier} tier of {suite.name}: {list(recipe.depths)}")
     specs = []
-    for depth in depths or recipe.depths:
+    for depth in dict.fromkeys(depths or recipe.depths):
         for method in suite.methods:
             for seed in range(seeds):
                 run_dir = out / f"{method.name}-{depth}" / f"seed{seed}"
@@ -63,17 +81,39 @@ def plan(
     return specs
 
 
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from ``path``; None when it is missing or damaged (it is then redone)."""
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):  # ValueError covers bad JSON and bad UTF-8
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def run_state(run_dir: Path) -> str:
     """finished, resumable (a checkpoint to continue from) or new."""
-    summary = run_dir / "summary.json"
-    if summary.is_file():
-        try:
-            status = json.loads(summary.read_text()).get("status")
-        except json.JSONDecodeError:
-            status = None
-        if status in FINISHED:
-            return "finished"
+    if (read_json(run_dir / "summary.json") or {}).get("status") in FINISHED:
+        return "finished"
     return "resumable" if (run_dir / "checkpoints" / "last.pt").is_file() else "new"
+
+
+def check_same_experiment(spec: RunSpec) -> None:
+    """Refuse to count a run made with another recipe (another tier, dataset, ...) as this one."""
+    path = spec.out / "config.toml"
+    try:
+        saved = read_config_file(path)
+    except ValueError:
+        raise ValueError(f"{path} is missing or damaged; delete {spec.out} to redo that run") from None
+    wanted = spec.config.to_dict()
+    default = TrainConfig().to_dict()
+    different = [key for key in wanted if key not in RUNTIME_FIELDS and saved.get(key, default[key]) != wanted[key]]
+    if different:
+        details = ", ".join(
+            f"{key.replace('_', '-')} {saved.get(key, default[key])!r} (suite: {wanted[key]!r})" for key in different
+        )
+        raise ValueError(
+            f"{spec.out} holds a run made with other settings: {details}; use another --out, or delete that run to redo it"
+        )
 
 
 def execute(spec: RunSpec) -> int:
@@ -82,6 +122,8 @@ def execute(spec: RunSpec) -> int:
     Returns the trainer's exit code (0 also for a run found already finished).
     """
     state = run_state(spec.out)
+    if state != "new":
+        check_same_experiment(spec)
     if state == "finished":
         log.info("%s: finished before, skipped", spec.out)
         code = 0
@@ -95,7 +137,7 @@ def execute(spec: RunSpec) -> int:
             return code
     test_file = spec.out / "test.json"
     best = spec.out / "checkpoints" / "best.pt"
-    if not test_file.is_file() and best.is_file():
+    if read_json(test_file) is None and best.is_file():
         result = evaluate_checkpoint(best, data_dir=spec.config.data_dir, device=spec.config.device, split="test")
         test_file.write_text(json.dumps(result, indent=2) + "\n")
     return code
@@ -103,9 +145,8 @@ def execute(spec: RunSpec) -> int:
 
 def collect(spec: RunSpec) -> dict[str, Any]:
     """One row of results.csv from a run directory (missing values are None)."""
-    summary_path, test_path = spec.out / "summary.json", spec.out / "test.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
-    test = json.loads(test_path.read_text()) if test_path.is_file() else {}
+    summary = read_json(spec.out / "summary.json") or {}
+    test = read_json(spec.out / "test.json") or {}
     top1 = test.get("top1")
     return {
         "method": spec.method.name,

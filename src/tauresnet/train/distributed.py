@@ -10,6 +10,7 @@ with the same global batch take the same steps (up to float summation order).
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -55,7 +56,10 @@ SINGLE = World()
 
 
 def launched_by_torchrun() -> bool:
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+    size = os.environ.get("WORLD_SIZE", "1")
+    if not size.isdigit():
+        raise ValueError(f"WORLD_SIZE={size!r} is not a number of processes; launch with torchrun or unset it")
+    return int(size) > 1
 
 
 def init_world(device: str, backend: str) -> World:
@@ -116,7 +120,9 @@ class SyncBatchNorm2d(nn.BatchNorm2d):
             ]
         )
         if dist.is_initialized() and dist.get_world_size() > 1:
-            local = all_reduce(local)
+            with warnings.catch_warnings():  # its deprecation notice; the replacement is private API
+                warnings.simplefilter("ignore", FutureWarning)
+                local = all_reduce(local)
         count, total, squares = local
         mean = total / count
         var = squares / count - mean.square()

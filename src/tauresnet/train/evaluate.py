@@ -27,7 +27,7 @@ def evaluate_checkpoint(
     if path.is_dir():  # a run directory: its best checkpoint
         path = path / "checkpoints" / "best.pt"
     state = load_checkpoint(path, trust)
-    saved = TrainConfig(**state["config"])
+    saved = TrainConfig.from_saved(state["config"])
     changes: dict[str, Any] = {"device": device, "train_subset": None, "test_subset": None}
     if split == "test":
         changes["val_split"] = 0.0
@@ -48,7 +48,7 @@ def evaluate_checkpoint(
             f"{path} was trained on {stem.shape[1]}-channel images but {config.data} has {dataset.in_chans}"
         )
     trainer = Trainer(config, data=dataset)
-    trainer._restore(state)
+    trainer.load_weights(state)
     loss, top1 = trainer.evaluate()
     return {
         "checkpoint": str(path),

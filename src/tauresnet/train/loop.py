@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import random
@@ -89,8 +88,8 @@ def _stream_seed(seed: int, epoch: int, step: int = -1) -> int:
     return ((seed * 1_000_003 + epoch) * 1_000_033 + step + 1) % (2**63)
 
 
-def prepare_run_dir(out: Path, config: TrainConfig) -> None:
-    """Refuse to mix two runs in one directory unless asked to overwrite."""
+def check_run_dir(out: Path, config: TrainConfig) -> None:
+    """Refuse to mix two runs in one directory unless asked to overwrite (changes nothing)."""
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"--out {out} is a file, not a run directory; choose another path")
     present = [name for name in RUN_FILES if (out / name).exists()]
@@ -98,9 +97,16 @@ def prepare_run_dir(out: Path, config: TrainConfig) -> None:
         raise FileExistsError(
             f"run directory {out} already holds a run ({', '.join(present)}); pass --resume to continue it, --overwrite to replace it, or another --out"
         )
-    for name in present:
+
+
+def clear_run_dir(out: Path) -> None:
+    """Delete an earlier run's files (after ``check_run_dir`` and once the new run is built)."""
+    for name in RUN_FILES:
         target = out / name
-        shutil.rmtree(target) if target.is_dir() else target.unlink()
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
     out.mkdir(parents=True, exist_ok=True)
 
 
@@ -157,9 +163,7 @@ class Trainer:
             model = convert_sync_batchnorm(model, self.device)
         if config.checkpoint_activations:
             if not hasattr(model, "set_grad_checkpointing"):
-                raise ValueError(
-                    f"--checkpoint-activations needs a residual network with blocks; {config.model} has none"
-                )
+                raise ValueError(f"--checkpoint-activations needs a ResNet; {config.model} has no residual stages")
             model.set_grad_checkpointing(True)
         self.model = model.to(self.device, memory_format=self.memory_format)
         self.forward_model = self._wrap(self.model)
@@ -187,12 +191,9 @@ class Trainer:
         self.rollbacks = 0
         if resume_state is not None:
             self._restore(resume_state)
-        self.monitor = None
-        if config.monitor:
-            if not hasattr(unwrap(self.model), "blocks"):
-                raise ValueError(f"--monitor needs a residual network with blocks; {config.model} has none")
-            if world.is_main:  # one process records; the others train on
-                self.monitor = StabilityMonitor(self.out / "monitor.csv", config.monitor_every)
+        self.monitor: StabilityMonitor | None = None
+        if config.monitor and not hasattr(unwrap(self.model), "blocks"):
+            raise ValueError(f"--monitor needs a ResNet; {config.model} has no residual stages to monitor")
 
     def _wrap(self, model: torch.nn.Module) -> torch.nn.Module:
         """What the steps call: DistributedDataParallel under torchrun, compiled if asked."""
@@ -212,6 +213,7 @@ class Trainer:
             "step": self.step,
             "accumulated": dict(self.accumulated),
             "history": list(self.history),
+            "global_batch": self.global_batch,
             "best_test_acc": self.best_test_acc,
             "wall_seconds": self.wall_seconds,
             "config": self.config.to_dict(),
@@ -222,11 +224,22 @@ class Trainer:
             "rng": rng_state(),
         }
 
-    def _restore(self, state: dict[str, Any]) -> None:
+    def load_weights(self, state: dict[str, Any]) -> None:
+        """The model's weights (and a fixed τ, which is a buffer outside state_dict) from a checkpoint."""
         model = unwrap(self.model)
         model.load_state_dict(state["model"])
         if "tau" in state and not model.tau.requires_grad:
-            model.tau.fill_(state["tau"])  # a fixed τ is a buffer outside state_dict
+            model.tau.fill_(state["tau"])
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        saved_batch = state.get("global_batch", self.global_batch)
+        if saved_batch != self.global_batch:
+            raise ValueError(
+                f"this run was trained with a global batch of {saved_batch} and would continue with "
+                f"{self.global_batch} ({self.world.size} process(es)); resume it with the same number of "
+                "processes, or start a new run"
+            )
+        self.load_weights(state)
         self.optimizer.load_state_dict(state["optimizer"])
         self.epoch, self.step = state["epoch"], state["step"]
         self.accumulated = dict(state["accumulated"])
@@ -493,6 +506,8 @@ class Trainer:
         """Train until ``config.epochs`` are done, a stop is requested or the loss diverges."""
         if self.world.is_main:
             (self.out / "config.toml").write_text(to_toml(self.config))
+            if self.config.monitor and self.monitor is None:  # one process records; the others train on
+                self.monitor = StabilityMonitor(self.out / "monitor.csv", self.config.monitor_every)
         self.model.train()
         with StopRequest() as stop:
             while self.epoch < self.config.epochs:
@@ -562,9 +577,7 @@ def resume_config(out: Path, overrides: dict[str, Any]) -> tuple[TrainConfig, di
     if not path.is_file():
         raise FileNotFoundError(f"nothing to resume: {path} does not exist; start the run without --resume")
     state = load_checkpoint(path)
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    saved_values = {k: v for k, v in state["config"].items() if k in known}
-    saved = TrainConfig(**{**saved_values, "resume": True, "overwrite": False})
+    saved = TrainConfig.from_saved({**state["config"], "resume": True, "overwrite": False})
     free = {
         "epochs",
         "device",
@@ -587,10 +600,15 @@ def resume_config(out: Path, overrides: dict[str, Any]) -> tuple[TrainConfig, di
     }
     conflicts = sorted(key for key, value in overrides.items() if key not in free and getattr(saved, key) != value)
     if conflicts:
-        details = ", ".join(f"{key} (saved {getattr(saved, key)!r}, given {overrides[key]!r})" for key in conflicts)
+        details = ", ".join(
+            f"--{key.replace('_', '-')} (saved {getattr(saved, key)!r}, given {overrides[key]!r})" for key in conflicts
+        )
         raise ValueError(f"--resume: the command contradicts the saved run in {out}: {details}; drop those flags")
     changes = {key: value for key, value in overrides.items() if key in free}
-    config = saved.replace(**changes)
+    try:
+        config = saved.replace(**changes)
+    except ValueError as error:
+        raise ValueError(f"--resume: together with the saved run's settings in {out}, {error}") from None
     if config.epochs < len(state["history"]):
         raise ValueError(f"--epochs {config.epochs} is below the {len(state['history'])} epochs {out} has done")
     return config, state
@@ -611,10 +629,13 @@ def _train(config: TrainConfig, overrides: dict[str, Any] | None, show_progress:
     state = None
     if config.resume:
         config, state = resume_config(out, overrides or {"out": config.out})
-    elif world.is_main:
-        prepare_run_dir(out, config)
-    world.barrier()
+    else:
+        check_run_dir(out, config)  # every process, so that all stop with the same message
+    # Build (and so validate) everything before an earlier run's files are deleted.
     trainer = Trainer(config, resume_state=state, show_progress=show_progress, world=world)
+    if not config.resume and world.is_main:
+        clear_run_dir(out)
+    world.barrier()
     log.info("resolved configuration:\n%s", to_toml(config).rstrip())
     log.info(
         "training %s (L = %d, τ = %.4g%s) on %s, %s, %d steps per epoch%s",
