@@ -130,6 +130,8 @@ def plot_suite(
             continue
         color = f"C{index}"
         done = [r for r in rows if not math.isnan(r["test_error_mean"])]
+        lost = [r for r in rows if math.isnan(r["test_error_mean"]) and r["diverged"]]
+        label = labels[method] + (" (× = diverged)" if lost else "")
         ax.errorbar(
             [positions[r["depth"]] for r in done],
             [r["test_error_mean"] for r in done],
@@ -137,9 +139,8 @@ def plot_suite(
             marker="o",
             capsize=3,
             color=color,
-            label=labels[method],
+            label=label,
         )
-        lost = [r for r in rows if math.isnan(r["test_error_mean"]) and r["diverged"]]
         if lost:
             ax.plot(
                 [positions[r["depth"]] for r in lost],
