@@ -21,8 +21,8 @@ def nan_at_step(monkeypatch):
     state = {"step": None, "fired": 0}
     original = Trainer._train_step
 
-    def step(self, x, y):
-        loss, correct = original(self, x, y)
+    def step(self, x, y, global_count):
+        loss, correct = original(self, x, y, global_count)
         if self.epoch * self.steps_per_epoch + self.step == state["step"] and not state["fired"]:
             state["fired"] += 1
             return torch.tensor(math.nan), correct

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from ..models import create_model
-from .probes import finite_or_none, parse_tau
+from .probes import finite_or_none, format_value, parse_tau
 
 
 @dataclass(frozen=True)
@@ -110,10 +110,6 @@ def write_runs(runs: list[ConvergenceRun], out: Path, settings: dict) -> Path:
     return path
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.3g}" if math.isfinite(value) else "overflow"
-
-
 def convergence_study(
     depths: list[int],
     taus: list[str],
@@ -150,7 +146,9 @@ def convergence_study(
             if hit is not None:
                 cells.append(f"{hit} it")
             else:
-                cells.append("diverged" if run.diverged else f"not reached ({_fmt(run.final_loss / run.initial_loss)})")
+                cells.append(
+                    "diverged" if run.diverged else f"not reached ({format_value(run.final_loss / run.initial_loss)})"
+                )
         lines.append(f"| {tau} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append(f"iterations until loss < {target_ratio:g} × initial")

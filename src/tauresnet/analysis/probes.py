@@ -49,6 +49,11 @@ def finite_or_none(value: object) -> object:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
+def format_value(value: float) -> str:
+    """Three significant digits for tables; ``overflow`` for inf/nan (float32 ran out)."""
+    return f"{value:.3g}" if math.isfinite(value) else "overflow"
+
+
 def parse_tau(label: str, num_blocks: int) -> float:
     """``L^-1/2``-style exponents of L (``L^0`` is 1), or a plain number."""
     text = label.strip().replace(" ", "")

@@ -9,7 +9,7 @@ import statistics
 from collections.abc import Callable
 from pathlib import Path
 
-from .probes import ProbeRecord, finite_or_none, probe_cell
+from .probes import ProbeRecord, finite_or_none, format_value, probe_cell
 
 BOUNDED_RATIO = 10.0  # ‖h_L‖/‖h_0‖ below this is called bounded; above it, growing
 
@@ -115,10 +115,6 @@ def write_records(records: list[ProbeRecord], out: Path) -> tuple[Path, Path]:
     return csv_path, json_path
 
 
-def _fmt(value: float) -> str:
-    return "overflow" if not math.isfinite(value) else f"{value:.3g}"
-
-
 def stability_study(
     family: str,
     depths: list[int],
@@ -146,10 +142,10 @@ def stability_study(
     ]
     for row in table:
         lines.append(
-            f"| {row['tau_label']} | {row['depth']} | {row['num_blocks']} | {row['tau']:.4g} | {_fmt(row['forward_ratio'])} "
-            f"| {_fmt(row['max_block_ratio'])} | {_fmt(row['grad_first'])} | {_fmt(row['grad_last'])} | {row['verdict']} |"
+            f"| {row['tau_label']} | {row['depth']} | {row['num_blocks']} | {row['tau']:.4g} | {format_value(row['forward_ratio'])} "
+            f"| {format_value(row['max_block_ratio'])} | {format_value(row['grad_first'])} | {format_value(row['grad_last'])} | {row['verdict']} |"
         )
     slopes = fit_slopes(records)
     lines.append("")
-    lines.append("slope c of log ratio = c·L·τ²: " + ", ".join(f"{k} {_fmt(v)}" for k, v in slopes.items()))
+    lines.append("slope c of log ratio = c·L·τ²: " + ", ".join(f"{k} {format_value(v)}" for k, v in slopes.items()))
     return "\n".join(lines) + "\n"

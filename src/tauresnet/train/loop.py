@@ -168,6 +168,7 @@ class Trainer:
         self.model = model.to(self.device, memory_format=self.memory_format)
         self.forward_model = self._wrap(self.model)
         self.first_step_seconds: float | None = None
+        self.images_per_second: float | None = None  # training throughput of the last epoch
         self.optimizer = torch.optim.SGD(
             param_groups(self.model, config.lr, config.weight_decay, config.decay_scalars_and_norms),
             lr=config.lr,
@@ -271,7 +272,7 @@ class Trainer:
             "eval_split": self.data.test_name,
             "processes": self.world.size,
             "global_batch": self.global_batch,
-            "images_per_second": self.history[-1].get("images_per_second") if self.history else None,
+            "images_per_second": self.images_per_second,
             "first_step_seconds": self.first_step_seconds,
         }
 
@@ -462,7 +463,6 @@ class Trainer:
             "test_loss": test_loss,
             "test_acc": test_acc,
             "seconds": self.accumulated["seconds"] + eval_seconds,
-            "images_per_second": images_per_second,
         }
         if not (math.isfinite(row["train_loss"]) and math.isfinite(test_loss)):
             raise Diverged(
@@ -476,6 +476,7 @@ class Trainer:
         if bad:
             raise Diverged(f"epoch {self.epoch + 1} left non-finite values in {', '.join(bad[:3])}")
         self.history.append(row)
+        self.images_per_second = images_per_second  # timing: reported, not part of the run's state
         self.epoch, self.step = self.epoch + 1, 0
         self.accumulated = {"loss": 0.0, "correct": 0.0, "seen": 0.0, "seconds": 0.0}
         improved = test_acc > self.best_test_acc
