@@ -1,4 +1,4 @@
-"""The folded branch (τ and scalar biases inside the last conv/BN) equals the textbook one."""
+"""The branch as computed (τ folded into the last BN) equals the textbook one."""
 
 import copy
 
