@@ -25,6 +25,27 @@ from .models.layers import NORMS, VARIANTS
 SCHEDULES = ("step", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "bf16", "fp32")
+# Fields that say where and how a run executes, not what it computes: a resumed run or a
+# reproduce suite may differ in them.
+RUNTIME_FIELDS = frozenset(
+    {
+        "device",
+        "threads",
+        "data_dir",
+        "download",
+        "out",
+        "resume",
+        "overwrite",
+        "log_every",
+        "eval_batch_size",
+        "save_every",
+        "monitor",
+        "monitor_every",
+        "compile",
+        "checkpoint_activations",
+        "dist_backend",
+    }
+)
 
 
 def _opt(help_text: str, default: Any = None, choices: tuple | None = None) -> Any:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import TrainConfig, read_config_file
+from ..config import RUNTIME_FIELDS, TrainConfig, read_config_file
 from ..train import train
 from ..train.evaluate import evaluate_checkpoint
 from ..train.loop import EXIT_INTERRUPTED
@@ -21,24 +21,6 @@ from .suites import Method, TrainingSuite
 
 log = logging.getLogger(__name__)
 FINISHED = ("completed", "diverged")
-# Settings that do not change an experiment's result: a suite may run or resume with others.
-RUNTIME_FIELDS = {
-    "device",
-    "threads",
-    "data_dir",
-    "download",
-    "out",
-    "resume",
-    "overwrite",
-    "log_every",
-    "eval_batch_size",
-    "save_every",
-    "monitor",
-    "monitor_every",
-    "compile",
-    "checkpoint_activations",
-    "dist_backend",
-}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from ..analysis.monitor import StabilityMonitor
 from ..analysis.plots import plot_training
-from ..config import TrainConfig, to_toml
+from ..config import RUNTIME_FIELDS, TrainConfig, to_toml
 from ..data import ImageDataset, load_dataset, normalize
 from ..data.augment import apply_crop_flip, draw_crop_flip
 from ..models import create_model
@@ -579,26 +579,8 @@ def resume_config(out: Path, overrides: dict[str, Any]) -> tuple[TrainConfig, di
         raise FileNotFoundError(f"nothing to resume: {path} does not exist; start the run without --resume")
     state = load_checkpoint(path)
     saved = TrainConfig.from_saved({**state["config"], "resume": True, "overwrite": False})
-    free = {
-        "epochs",
-        "device",
-        "threads",
-        "log_every",
-        "resume",
-        "out",
-        "data_dir",
-        "eval_batch_size",
-        "download",
-        "overwrite",
-        "monitor",
-        "monitor_every",
-        "save_every",
-        "on_diverge",
-        "max_rollbacks",
-        "compile",
-        "checkpoint_activations",
-        "dist_backend",
-    }
+    # Besides runtime settings, a resume may extend the run and change how it handles divergence.
+    free = RUNTIME_FIELDS | {"epochs", "on_diverge", "max_rollbacks"}
     conflicts = sorted(key for key, value in overrides.items() if key not in free and getattr(saved, key) != value)
     if conflicts:
         details = ", ".join(
