@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .analysis.convergence import DEFAULT_DEPTHS as CONVERGENCE_DEPTHS
+from .analysis.sweep import DEFAULT_DEPTHS as STABILITY_DEPTHS
+from .analysis.sweep import DEFAULT_TAUS
 from .config import TrainConfig, config_fields, read_config_file
 from .data import DataError
 from .reproduce.suites import SUITES as SUITE_NAMES
@@ -70,7 +73,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     convergence = sub.add_parser("convergence", help="full-batch GD on a residual MLP for several depths and τ")
     convergence.add_argument(
-        "--depths", type=_int_list, default=[10, 100, 1000], help="residual blocks (default 10,100,1000)"
+        "--depths", type=_int_list, default=CONVERGENCE_DEPTHS, help="residual blocks (default 10,100,1000)"
     )
     _add_taus_option(convergence)
     convergence.add_argument("--width", type=int, default=256, help="hidden width m")
@@ -109,7 +112,7 @@ def _add_taus_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--taus",
         type=_str_list,
-        default=["L^-1", "L^-1/2", "L^-1/4", "L^0"],
+        default=DEFAULT_TAUS,
         help="τ as exponents of L (L^-1/2) or numbers (default: L^-1,L^-1/2,L^-1/4,L^0)",
     )
 
@@ -130,7 +133,7 @@ def _stability(args: argparse.Namespace) -> int:
 
     if args.depths == []:
         raise ValueError("--depths is empty; e.g. --depths 10,100,1000")
-    depths = args.depths or ([10, 30, 100, 300, 1000, 3000, 10000] if args.family == "resmlp" else [20, 56, 110, 1202])
+    depths = args.depths or STABILITY_DEPTHS[args.family]
     if args.family == "cifar":
         bad = [d for d in depths if d < 8 or (d - 2) % 6]
         if bad:

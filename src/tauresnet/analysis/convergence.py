@@ -18,6 +18,8 @@ import torch
 from ..models import create_model
 from .probes import finite_or_none, format_value, parse_tau
 
+DEFAULT_DEPTHS = [10, 100, 1000]
+
 
 @dataclass(frozen=True)
 class ConvergenceRun:

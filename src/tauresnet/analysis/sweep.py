@@ -11,6 +11,8 @@ from pathlib import Path
 
 from .probes import ProbeRecord, finite_or_none, format_value, probe_cell
 
+DEFAULT_TAUS = ["L^-1", "L^-1/2", "L^-1/4", "L^0"]
+DEFAULT_DEPTHS = {"resmlp": [10, 30, 100, 300, 1000, 3000, 10000], "cifar": [20, 56, 110, 1202]}
 BOUNDED_RATIO = 10.0  # ‖h_L‖/‖h_0‖ below this is called bounded; above it, growing
 
 

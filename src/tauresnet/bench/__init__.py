@@ -19,13 +19,9 @@ from typing import Any
 import torch
 
 from ..train.device import cpu_has_bf16, pick_dtype
-from .measure import FastPath, NaivePath, forward_flops, matmul_rate, median_rate, peak_memory
+from .measure import FastPath, NaivePath, forward_flops, images_per_second, matmul_rate, peak_memory
 
 log = logging.getLogger(__name__)
-
-
-def _median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 def time_model(model: str, norm: str, batch: int, steps: int, rounds: int, eval_images: int) -> dict[str, Any]:
@@ -36,15 +32,15 @@ def time_model(model: str, norm: str, batch: int, steps: int, rounds: int, eval_
     train = {"fast": [], "naive": []}
     evaluation = {"fast": [], "naive": []}
     for _ in range(rounds):
-        train["fast"] += median_rate(fast.train, 1)
-        train["naive"] += median_rate(slow.train, 1)
-        evaluation["fast"] += median_rate(fast.evaluate, 1)
-        evaluation["naive"] += median_rate(slow.evaluate, 1)
+        train["fast"].append(images_per_second(fast.train))
+        train["naive"].append(images_per_second(slow.train))
+        evaluation["fast"].append(images_per_second(fast.evaluate))
+        evaluation["naive"].append(images_per_second(slow.evaluate))
     row = {"model": model, "norm": norm, "batch": batch, "steps_per_round": steps, "rounds": rounds}
     for kind, rates in (("train", train), ("eval", evaluation)):
-        row[f"{kind}_fast"] = _median(rates["fast"])
-        row[f"{kind}_naive"] = _median(rates["naive"])
-        row[f"{kind}_ratio"] = _median([f / n for f, n in zip(rates["fast"], rates["naive"], strict=True)])
+        row[f"{kind}_fast"] = statistics.median(rates["fast"])
+        row[f"{kind}_naive"] = statistics.median(rates["naive"])
+        row[f"{kind}_ratio"] = statistics.median([f / n for f, n in zip(rates["fast"], rates["naive"], strict=True)])
         row[f"{kind}_rounds"] = rates
     return row
 

@@ -44,14 +44,11 @@ def synthetic_cifar(train: int, test: int, seed: int = 0) -> ImageDataset:
     )
 
 
-def median_rate(run: Callable[[], int], rounds: int) -> list[float]:
-    """Images per second of each of ``rounds`` calls of ``run`` (which returns images done)."""
-    rates = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        images = run()
-        rates.append(images / (time.perf_counter() - started))
-    return rates
+def images_per_second(run: Callable[[], int]) -> float:
+    """Time one call of ``run`` (which returns the images it processed)."""
+    started = time.perf_counter()
+    images = run()
+    return images / (time.perf_counter() - started)
 
 
 class FastPath:

@@ -82,21 +82,17 @@ def run_training_suite(
 
 def _analysis_suite(name: str, out: Path) -> SuiteResult:
     """The analysis tools' default figures; cheap, so both tiers run the same thing."""
-    from ..analysis.convergence import convergence_study
-    from ..analysis.sweep import stability_study
+    from ..analysis import convergence, sweep
 
     out.mkdir(parents=True, exist_ok=True)
     if name == "stability":
         title = "Signal growth at initialisation, residual MLP (width 256, 3 seeds)"
-        table = stability_study("resmlp", [10, 30, 100, 300, 1000, 3000, 10000], TAUS, 3, out)
+        table = sweep.stability_study("resmlp", sweep.DEFAULT_DEPTHS["resmlp"], sweep.DEFAULT_TAUS, 3, out)
         files = [out / "records.csv", out / "summary.json", out / "stability.png"]
     else:
         title = "Full-batch gradient descent on a residual MLP (width 256, 16 samples, lr 0.01)"
-        table = convergence_study([10, 100, 1000], TAUS, out)
+        table = convergence.convergence_study(convergence.DEFAULT_DEPTHS, sweep.DEFAULT_TAUS, out)
         files = [out / "summary.json", out / "convergence.png"]
     report = f"# {title}\n\n- suite `{name}`; machine: {machine()}; written {date.today().isoformat()}\n\n{table}"
     (out / "results.md").write_text(report)
     return SuiteResult(0, [out / "results.md", *files], report)
-
-
-TAUS = ["L^-1", "L^-1/2", "L^-1/4", "L^0"]

@@ -17,6 +17,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
+from torch.distributed.nn.functional import all_reduce
 
 BACKENDS = ("auto", "nccl", "gloo")
 
@@ -108,8 +109,6 @@ class SyncBatchNorm2d(nn.BatchNorm2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training:
             return super().forward(x)
-        from torch.distributed.nn.functional import all_reduce
-
         # Statistics in float64: E[x²] − E[x]² in float32 loses digits a one-process BN keeps.
         xd = x.double()
         local = torch.stack(
