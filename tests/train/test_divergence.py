@@ -9,6 +9,7 @@ import torch
 import tauresnet
 from tauresnet.cli import main
 from tauresnet.train.checkpoint import load_checkpoint
+from tauresnet.train.log import write_summary
 from tauresnet.train.loop import Trainer
 
 ARGS = "train --data fashion-mnist --train-subset 512 --test-subset 256 --model resnet8 --norm none --learnable-tau --batch-size 64 --epochs 3".split()
@@ -42,6 +43,27 @@ def test_nan_loss_stops_with_exit_3_and_keeps_the_last_good_checkpoint(tmp_path,
     state = load_checkpoint(run / "checkpoints" / "last.pt")
     assert state["epoch"] == 1 and state["step"] == 0  # nothing written after the bad step
     assert all(torch.isfinite(v).all() for v in state["model"].values())
+
+
+def _strict_json(path):
+    def refuse(constant):
+        raise ValueError(f"{path} holds {constant}, which is not JSON")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def test_divergence_in_the_first_epoch_still_writes_strict_json_with_its_time(tmp_path, nan_at_step):
+    nan_at_step["step"] = 3
+    run = tmp_path / "run"
+    assert main([*ARGS, "--out", str(run)]) == 3
+    summary = _strict_json(run / "summary.json")
+    assert summary["status"] == "diverged" and summary["epochs_done"] == 0
+    assert summary["wall_seconds"] > 0
+
+
+def test_summary_writes_non_finite_numbers_as_null(tmp_path):
+    write_summary(tmp_path / "summary.json", {"tau": math.nan, "best_test_acc": math.inf, "epochs_done": 2})
+    assert _strict_json(tmp_path / "summary.json") == {"tau": None, "best_test_acc": None, "epochs_done": 2}
 
 
 def test_rollback_reloads_halves_the_lr_and_finishes(tmp_path, nan_at_step):

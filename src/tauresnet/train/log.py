@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -32,4 +33,8 @@ def read_metrics(path: Path) -> list[dict[str, float]]:
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:
-    _atomic_write(path, json.dumps(summary, indent=2) + "\n")
+    """Strict JSON: a non-finite number (a diverged run's τ, say) is written as null."""
+    clean = {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value for key, value in summary.items()
+    }
+    _atomic_write(path, json.dumps(clean, indent=2, allow_nan=False) + "\n")

@@ -540,6 +540,7 @@ class Trainer:
         return RunResult(EXIT_INTERRUPTED, summary)
 
     def _diverged(self, error: Diverged) -> RunResult:
+        self.wall_seconds += time.perf_counter() - self._started  # the unfinished epoch's time counts too
         summary = self.summary("diverged")
         self._write_summary(summary)
         last = self.out / "checkpoints" / "last.pt"
