@@ -1,53 +1,78 @@
-"""Does the fast path cost accuracy? The same short training twice, same seed: once with the fast
+"""Does the fast path cost accuracy? The same short training twice per seed: once with the fast
 path (bf16 autocast where the CPU/GPU has it, channels_last) and once in fp32 with NCHW.
 
-    python benchmarks/fast_path_accuracy.py --epochs 2
+    python benchmarks/fast_path_accuracy.py --epochs 2 --seeds 0,1,2 --norms batch,none
 
-Prints both test accuracies, their difference in points and each run's training images/s,
-and writes the JSON beside the run directories.
+For each normalisation and seed it prints both final test accuracies and their difference in
+points, then the mean and spread of the differences next to the spread between seeds of one
+path (a short run's seed-to-seed noise bounds what one seed's difference can show). Writes
+``fast_path_accuracy.json`` under ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+PATHS = {
+    "fast": ["--precision", "auto", "--channels-last"],
+    "fp32": ["--precision", "fp32", "--no-channels-last"],
+}
+
+
+def train(run: Path, flags: list[str]) -> dict:
+    subprocess.run([sys.executable, "-m", "tauresnet", "train", *flags, "--out", str(run)], check=True)
+    summary = json.loads((run / "summary.json").read_text())
+    return {key: summary[key] for key in ("precision", "final_test_acc", "images_per_second")}
+
+
+def spread(values: list[float]) -> float:
+    return statistics.stdev(values) if len(values) > 1 else 0.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--model", default="resnet20")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--norms", default="batch,none", help="batch: BN + τ; none: no norm, learnable τ")
+    parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--out", default="runs/fast_path_accuracy")
     args = parser.parse_args()
-    common = ["--data", "fashion-mnist", "--model", args.model, "--norm", "none", "--learnable-tau"]
-    common += ["--epochs", str(args.epochs), "--seed", str(args.seed), "--overwrite"]
-    paths = {
-        "fast": ["--precision", "auto", "--channels-last"],
-        "fp32": ["--precision", "fp32", "--no-channels-last"],
-    }
-    results = {}
-    for name, flags in paths.items():
-        run = Path(args.out) / name
-        subprocess.run([sys.executable, "-m", "tauresnet", "train", *common, *flags, "--out", str(run)], check=True)
-        summary = json.loads((run / "summary.json").read_text())
-        results[name] = {
-            "precision": summary["precision"],
-            "final_test_acc": summary["final_test_acc"],
-            "images_per_second": summary["images_per_second"],
+    report = {"model": args.model, "epochs": args.epochs, "data": "fashion-mnist", "norms": {}}
+    for norm in args.norms.split(","):
+        common = ["--data", "fashion-mnist", "--model", args.model, "--norm", norm, "--epochs", str(args.epochs)]
+        common += ["--learnable-tau"] if norm == "none" else []
+        rows = []
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            row = {"seed": seed}
+            for name, flags in PATHS.items():
+                run = Path(args.out) / f"{norm}-seed{seed}-{name}"
+                row[name] = train(run, [*common, "--seed", str(seed), "--overwrite", *flags])
+            row["difference_points"] = 100 * (row["fast"]["final_test_acc"] - row["fp32"]["final_test_acc"])
+            rows.append(row)
+            print(
+                f"{norm} seed {seed}: fast ({row['fast']['precision']}) {100 * row['fast']['final_test_acc']:.2f} %, "
+                f"fp32 {100 * row['fp32']['final_test_acc']:.2f} %, difference {row['difference_points']:+.2f} points",
+                flush=True,
+            )
+        differences = [row["difference_points"] for row in rows]
+        summary = {
+            "mean_difference_points": statistics.mean(differences),
+            "max_abs_difference_points": max(abs(d) for d in differences),
+            "seed_spread_points": {name: 100 * spread([row[name]["final_test_acc"] for row in rows]) for name in PATHS},
         }
-    difference = 100 * (results["fast"]["final_test_acc"] - results["fp32"]["final_test_acc"])
-    report = {"model": args.model, "epochs": args.epochs, "seed": args.seed, **results, "difference_points": difference}
-    (Path(args.out) / "fast_path_accuracy.json").write_text(json.dumps(report, indent=2) + "\n")
-    for name, result in results.items():
+        report["norms"][norm] = {"runs": rows, **summary}
         print(
-            f"{name:5s} ({result['precision']}): test accuracy {100 * result['final_test_acc']:.2f} %, "
-            f"{result['images_per_second']:.0f} img/s"
+            f"{norm}: mean difference {summary['mean_difference_points']:+.2f} points over {len(rows)} seeds "
+            f"(largest {summary['max_abs_difference_points']:.2f}); seed-to-seed std: fast "
+            f"{summary['seed_spread_points']['fast']:.2f}, fp32 {summary['seed_spread_points']['fp32']:.2f} points"
         )
-    print(f"difference: {difference:+.2f} points")
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "fast_path_accuracy.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":
