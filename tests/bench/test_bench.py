@@ -54,4 +54,8 @@ def test_bench_writes_side_by_side_figures(tmp_path, capsys):
     assert report["matmul_gflops"]["fp32"] > 1
     assert [m["path"] for m in report["memory"]] == ["naive", "fast", "fast", "fast"]
     assert all(m["step_mib"] > 0 for m in report["memory"])
+    naive, fast, checkpointed = report["memory"][:3]
+    ratios = report["checkpointing_memory_ratios"]
+    assert ratios["peak_vs_fast"] == pytest.approx(checkpointed["peak_mib"] / fast["peak_mib"])
+    assert ratios["step_vs_naive"] == pytest.approx(checkpointed["step_mib"] / naive["step_mib"])
     assert "| resnet8 | none |" in capsys.readouterr().out

@@ -100,7 +100,22 @@ def run_bench(
             result = peak_memory(setting)
             log.info("memory %s", result)
             report["memory"].append(result)
+        report["checkpointing_memory_ratios"] = checkpointing_ratios(report["memory"][:3])
     return report
+
+
+def checkpointing_ratios(rows: list[dict[str, Any]]) -> dict[str, float] | None:
+    """Peak and steps' memory with checkpointing as fractions of the naive path's and of the
+    fast path's without it; ``rows`` = [naive, fast, fast + checkpointing] at one batch.
+    None when a measurement failed."""
+    if any("error" in row for row in rows):
+        return None
+    naive, fast, checkpointed = rows
+    return {
+        f"{kind}_vs_{name}": checkpointed[f"{kind}_mib"] / other[f"{kind}_mib"]
+        for kind in ("peak", "step")
+        for name, other in (("naive", naive), ("fast", fast))
+    }
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -135,4 +150,12 @@ def markdown(report: dict[str, Any]) -> str:
                 f"| {row['model']} | {row['path']} | {row['batch']} | {'yes' if row.get('checkpoint') else 'no'} | "
                 f"{row['peak_mib']:.0f} | {row['step_mib']:.0f} | {row['seconds_per_step']:.1f} |"
             )
+        ratios = report.get("checkpointing_memory_ratios")
+        if ratios:
+            lines += [
+                "",
+                f"With activation checkpointing at batch {report['memory'][2]['batch']}: peak "
+                f"×{ratios['peak_vs_naive']:.2f} of the naive path's and ×{ratios['peak_vs_fast']:.2f} of the fast "
+                f"path's without it; the steps' own memory ×{ratios['step_vs_naive']:.2f} and ×{ratios['step_vs_fast']:.2f}.",
+            ]
     return "\n".join(lines) + "\n"
