@@ -140,3 +140,13 @@ def test_bad_reproduce_requests_fail_with_one_line(tmp_path, capsys):
     assert "needs --data-dir" in capsys.readouterr().err
     assert main(["reproduce", "no-norm", "--seeds", "0", "--out", str(tmp_path / "z")]) == 2
     assert not (tmp_path / "x").exists() and not (tmp_path / "z").exists()
+
+
+def test_the_stability_suite_takes_the_seeds_and_depths_it_is_given(tmp_path):
+    out = tmp_path / "stability"
+    assert main(["reproduce", "stability", "--seeds", "2", "--depths", "10,3,10", "--out", str(out)]) == 0
+    with open(out / "records.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted({int(row["depth"]) for row in rows}) == [3, 10]
+    assert {int(row["seed"]) for row in rows} == {0, 1}
+    assert "2 seeds" in (out / "results.md").read_text()

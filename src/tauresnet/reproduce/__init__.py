@@ -47,7 +47,7 @@ def run_suite(
     if seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {seeds}")
     if name in ANALYSIS_SUITES:
-        return _analysis_suite(name, out)
+        return _analysis_suite(name, out, seeds, depths)
     return run_training_suite(TRAINING_SUITES[name], tier, seeds, out, resume=resume, base=base, depths=depths)
 
 
@@ -80,18 +80,24 @@ def run_training_suite(
     return SuiteResult(code, files, (out / "results.md").read_text())
 
 
-def _analysis_suite(name: str, out: Path) -> SuiteResult:
-    """The analysis tools' default figures; cheap, so both tiers run the same thing."""
+def _analysis_suite(name: str, out: Path, seeds: int, depths: tuple[int, ...] | None) -> SuiteResult:
+    """The analysis tools' figures (default depths unless ``depths``); minutes, so both tiers run
+    the same thing and a re-run recomputes them. ``seeds`` applies to stability (convergence
+    uses one fixed problem)."""
     from ..analysis import convergence, sweep
 
+    if depths and min(depths) < 1:
+        raise ValueError(f"--depths must be residual block counts >= 1, got {list(depths)}")
+    depths = tuple(sorted(set(depths))) if depths else None
     out.mkdir(parents=True, exist_ok=True)
     if name == "stability":
-        title = "Signal growth at initialisation, residual MLP (width 256, 3 seeds)"
-        table = sweep.stability_study("resmlp", sweep.DEFAULT_DEPTHS["resmlp"], sweep.DEFAULT_TAUS, 3, out)
+        title = f"Signal growth at initialisation, residual MLP (width 256, {seeds} seeds)"
+        chosen = list(depths or sweep.DEFAULT_DEPTHS["resmlp"])
+        table = sweep.stability_study("resmlp", chosen, sweep.DEFAULT_TAUS, seeds, out)
         files = [out / "records.csv", out / "summary.json", out / "stability.png"]
     else:
         title = "Full-batch gradient descent on a residual MLP (width 256, 16 samples, lr 0.01)"
-        table = convergence.convergence_study(convergence.DEFAULT_DEPTHS, sweep.DEFAULT_TAUS, out)
+        table = convergence.convergence_study(list(depths or convergence.DEFAULT_DEPTHS), sweep.DEFAULT_TAUS, out)
         files = [out / "summary.json", out / "convergence.png"]
     report = f"# {title}\n\n- suite `{name}`; machine: {machine()}; written {date.today().isoformat()}\n\n{table}"
     (out / "results.md").write_text(report)
