@@ -52,6 +52,12 @@ def test_bench_writes_side_by_side_figures(tmp_path, capsys):
     assert row["train_ratio"] == pytest.approx(float(np.median(per_round)))
     assert row["forward_gflop_per_image"] == pytest.approx(0.0245, rel=0.01)  # resnet8: 12.2M multiply-adds
     assert report["matmul_gflops"]["fp32"] > 1
+    precision = "bf16" if report["precision"] == "bfloat16" else "fp32"
+    per_round_fraction = [
+        3 * row["forward_gflop_per_image"] * rate / peak
+        for rate, peak in zip(row["train_rounds"]["fast"], row["matmul_gflops_rounds"][precision], strict=True)
+    ]
+    assert row["fraction_of_matmul"] == pytest.approx(float(np.median(per_round_fraction)))
     assert [m["path"] for m in report["memory"]] == ["naive", "fast", "fast", "fast"]
     assert all(m["step_mib"] > 0 for m in report["memory"])
     naive, fast, checkpointed = report["memory"][:3]
