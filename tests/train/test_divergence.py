@@ -8,6 +8,7 @@ import torch
 
 import tauresnet
 from tauresnet.cli import main
+from tauresnet.optim import lr_factor
 from tauresnet.train.checkpoint import load_checkpoint
 from tauresnet.train.log import write_summary
 from tauresnet.train.loop import Trainer
@@ -75,6 +76,9 @@ def test_rollback_reloads_halves_the_lr_and_finishes(tmp_path, nan_at_step):
     state = load_checkpoint(run / "checkpoints" / "last.pt")
     assert state["rollbacks"] == 1 and state["lr_scale"] == 0.5
     assert [row["epoch"] for row in state["history"]] == [1, 2, 3]
+    # The logged rate is the one training used: halved from the rollback (in epoch 2) on.
+    cosine = [lr_factor(epoch, 3, "cosine") for epoch in range(3)]
+    assert [row["lr"] for row in state["history"]] == pytest.approx([0.1 * cosine[0], 0.05 * cosine[1], 0.05 * cosine[2]])
 
 
 def test_save_every_writes_mid_epoch_checkpoints(tmp_path):

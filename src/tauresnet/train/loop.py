@@ -457,6 +457,7 @@ class Trainer:
         row = {
             "epoch": self.epoch + 1,
             "lr": self.config.lr
+            * self.lr_scale
             * lr_factor(self.epoch, self.config.epochs, self.config.schedule, self.config.warmup_epochs),
             "train_loss": self.accumulated["loss"] / seen,
             "train_acc": self.accumulated["correct"] / seen,
