@@ -53,7 +53,7 @@ def images_per_second(run: Callable[[], int]) -> float:
 
 class FastPath:
     """The trainer's path (uint8 data, batched augmentation, bf16 autocast where supported,
-    channels_last, foreach SGD, device-side meters) for one model, ready to time."""
+    channels_last, fused SGD, device-side meters) for one model, ready to time."""
 
     def __init__(self, model: str, norm: str, batch: int, steps: int, test_images: int, **options) -> None:
         tau = {"learnable_tau": True} if norm == "none" else {}
