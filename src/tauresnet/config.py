@@ -91,7 +91,7 @@ class TrainConfig:
     threads: int | None = _opt("CPU threads (default: PyTorch's choice)")
     compile: bool = _opt("torch.compile the model (the first steps take longer; the time is logged)", False)
     checkpoint_activations: bool = _opt(
-        "activation checkpointing in segments of ~√n blocks per stage: far less memory, one extra forward", False
+        "activation checkpointing in segments of ~√(n/4) blocks per stage: far less memory, one extra forward", False
     )
     # distributed (under torchrun)
     per_device_batch: int | None = _opt(
