@@ -58,7 +58,9 @@ def main() -> None:
         print(f"{name}: dense 2048² matmul {matmul_rate(dtype, repeats=args.repeats):.0f} GFLOP/s")
         for channels, size in SHAPES:
             forward, both = conv_rates(channels, size, args.batch, dtype, args.repeats)
-            print(f"  3×3 conv {channels}→{channels} at {size}×{size}: forward {forward:.0f}, forward + backward {both:.0f} GFLOP/s")
+            print(
+                f"  3×3 conv {channels}→{channels} at {size}×{size}: forward {forward:.0f}, forward + backward {both:.0f} GFLOP/s"
+            )
 
 
 if __name__ == "__main__":

@@ -40,11 +40,19 @@ def main() -> None:
     parser.add_argument("--model", default="resnet20")
     parser.add_argument("--norms", default="batch,none", help="batch: BN + τ; none: no norm, learnable τ")
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--warmup-epochs", type=float, default=0.0, help="linear lr warm-up (the demo uses 1)")
     parser.add_argument("--out", default="runs/fast_path_accuracy")
     args = parser.parse_args()
-    report = {"model": args.model, "epochs": args.epochs, "data": "fashion-mnist", "norms": {}}
+    report = {
+        "model": args.model,
+        "epochs": args.epochs,
+        "warmup_epochs": args.warmup_epochs,
+        "data": "fashion-mnist",
+        "norms": {},
+    }
     for norm in args.norms.split(","):
         common = ["--data", "fashion-mnist", "--model", args.model, "--norm", norm, "--epochs", str(args.epochs)]
+        common += ["--warmup-epochs", str(args.warmup_epochs)]
         common += ["--learnable-tau"] if norm == "none" else []
         rows = []
         for seed in [int(s) for s in args.seeds.split(",")]:
