@@ -125,7 +125,11 @@ class ResidualBlock(nn.Module):
         """x: (N, C_in, H, W); tau: 0-dim -> (N, C_out, H/stride, W/stride)."""
         shortcut = x if self.downsample is None else self.downsample(x)
         scale = tau if self.gain is None else self.gain
-        return self.act(shortcut + self.branch(x, scale))
+        out = self.branch(x, scale)
+        # In place when the dtypes agree: the branch's last op (batch norm, a convolution or a
+        # multiply) does not keep its output for backward, and a fresh buffer would cost a pass.
+        out = out.add_(shortcut) if out.dtype == shortcut.dtype else out + shortcut
+        return self.act(out)
 
     def _unit(self, x: torch.Tensor, index: int, scale: torch.Tensor | None = None) -> torch.Tensor:
         """Pre-bias, conv, norm, post-bias of the branch's ``index``-th unit (scaled if given)."""
