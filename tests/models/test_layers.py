@@ -1,5 +1,4 @@
-"""The branch as computed (τ folded into the last BN, or without normalisation into the last conv
-with the post-conv scalar bias) equals the textbook one."""
+"""The branch as computed (τ folded into the last BN) equals the textbook one."""
 
 import copy
 

@@ -52,21 +52,6 @@ class PadShortcut(nn.Module):
         return F.pad(x, (0, 0, 0, 0, self.pad_before, self.pad_after))
 
 
-def conv_bias_scale(
-    conv: nn.Conv2d, x: torch.Tensor, bias: nn.Module, scale: torch.Tensor | None = None
-) -> torch.Tensor:
-    """``scale · (conv(x) + b)`` for a bias-free ``conv`` and ``bias`` a ScalarBias (or nothing), as
-    one convolution with weight ``scale·W`` and per-channel bias ``scale·b``: the add and the
-    multiply cost no pass over the activations, forward or backward (``scale·W`` is weight-sized)."""
-    weight = conv.weight if scale is None else conv.weight * scale
-    shift = None
-    if isinstance(bias, ScalarBias):
-        shift = (bias.bias if scale is None else bias.bias * scale).expand(conv.out_channels)
-    elif not isinstance(bias, nn.Identity):
-        raise TypeError(f"expected a ScalarBias or Identity after the convolution, got {type(bias).__name__}")
-    return F.conv2d(x, weight, shift, conv.stride, conv.padding, conv.dilation, conv.groups)
-
-
 def norm_scale(norm: nn.Module, x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     """``scale · norm(x)``; for a plain BatchNorm2d one batch_norm with ``scale·γ`` and ``scale·β``
     (the same statistics and running-average update as the module). Other norms (e.g. a
@@ -117,8 +102,7 @@ class ResidualBlock(nn.Module):
         self.act = nn.Identity() if variant == "rezero" else nn.ReLU(inplace=True)
 
     def branch(self, x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-        """``scale · F(x)``, the scale folded into the last BN's affine parameters or, without
-        normalisation, into the last convolution's weight and bias."""
+        """``scale · F(x)``; with BN the scale is folded into the last BN's affine parameters."""
         raise NotImplementedError
 
     def forward(self, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
@@ -135,9 +119,13 @@ class ResidualBlock(nn.Module):
         """Pre-bias, conv, norm, post-bias of the branch's ``index``-th unit (scaled if given)."""
         conv, norm = getattr(self, f"conv{index}"), getattr(self, f"bn{index}")
         before, after = getattr(self, f"bias{index}a"), getattr(self, f"bias{index}b")
-        if isinstance(norm, nn.Identity):
-            return conv_bias_scale(conv, before(x), after, scale)
         out = conv(before(x))
+        if isinstance(norm, nn.Identity):
+            # Without normalisation the scale stays a separate multiply: folded into the conv's
+            # bf16 weight and bias, the README demo diverged (one CPU) or collapsed to chance
+            # (another) in its first epoch, where this trains on both.
+            out = after(out)
+            return out if scale is None else scale * out
         return after(norm(out) if scale is None else norm_scale(norm, out, scale))
 
 
