@@ -4,9 +4,9 @@ path (bf16 autocast where the CPU/GPU has it, channels_last) and once in fp32 wi
     python benchmarks/fast_path_accuracy.py --epochs 2 --seeds 0,1,2 --norms batch,none
 
 For each normalisation and seed it prints both final test accuracies and their difference in
-points, then the mean and spread of the differences next to the spread between seeds of one
-path (a short run's seed-to-seed noise bounds what one seed's difference can show). Writes
-``fast_path_accuracy.json`` under ``--out``.
+points (a run whose loss turns non-finite is recorded as diverged), then the mean and spread of
+the differences next to the spread between seeds of one path (a short run's seed-to-seed noise
+bounds what one seed's difference can show). Writes ``fast_path_accuracy.json`` under ``--out``.
 """
 
 from __future__ import annotations
@@ -24,10 +24,20 @@ PATHS = {
 }
 
 
+DIVERGED = 3  # tauresnet train's exit status when the loss turns non-finite
+
+
 def train(run: Path, flags: list[str]) -> dict:
-    subprocess.run([sys.executable, "-m", "tauresnet", "train", *flags, "--out", str(run)], check=True)
+    """One run's precision, final test accuracy (None if it diverged), speed and status."""
+    done = subprocess.run([sys.executable, "-m", "tauresnet", "train", *flags, "--out", str(run)])
+    if done.returncode not in (0, DIVERGED):
+        raise SystemExit(f"training failed (exit {done.returncode}): see the output above and {run}")
     summary = json.loads((run / "summary.json").read_text())
-    return {key: summary[key] for key in ("precision", "final_test_acc", "images_per_second")}
+    return {key: summary[key] for key in ("status", "precision", "final_test_acc", "images_per_second")}
+
+
+def percent(result: dict) -> str:
+    return "diverged" if result["final_test_acc"] is None else f"{100 * result['final_test_acc']:.2f} %"
 
 
 def spread(values: list[float]) -> float:
@@ -60,23 +70,33 @@ def main() -> None:
             for name, flags in PATHS.items():
                 run = Path(args.out) / f"{norm}-seed{seed}-{name}"
                 row[name] = train(run, [*common, "--seed", str(seed), "--overwrite", *flags])
-            row["difference_points"] = 100 * (row["fast"]["final_test_acc"] - row["fp32"]["final_test_acc"])
+            both = row["fast"]["final_test_acc"] is not None and row["fp32"]["final_test_acc"] is not None
+            row["difference_points"] = (
+                100 * (row["fast"]["final_test_acc"] - row["fp32"]["final_test_acc"]) if both else None
+            )
             rows.append(row)
+            difference = "n/a" if row["difference_points"] is None else f"{row['difference_points']:+.2f} points"
             print(
-                f"{norm} seed {seed}: fast ({row['fast']['precision']}) {100 * row['fast']['final_test_acc']:.2f} %, "
-                f"fp32 {100 * row['fp32']['final_test_acc']:.2f} %, difference {row['difference_points']:+.2f} points",
+                f"{norm} seed {seed}: fast ({row['fast']['precision']}) {percent(row['fast'])}, "
+                f"fp32 {percent(row['fp32'])}, difference {difference}",
                 flush=True,
             )
-        differences = [row["difference_points"] for row in rows]
+        differences = [row["difference_points"] for row in rows if row["difference_points"] is not None]
+        finished = {
+            name: [row[name]["final_test_acc"] for row in rows if row[name]["final_test_acc"] is not None]
+            for name in PATHS
+        }
         summary = {
-            "mean_difference_points": statistics.mean(differences),
-            "max_abs_difference_points": max(abs(d) for d in differences),
-            "seed_spread_points": {name: 100 * spread([row[name]["final_test_acc"] for row in rows]) for name in PATHS},
+            "diverged": {name: len(rows) - len(finished[name]) for name in PATHS},
+            "mean_difference_points": statistics.mean(differences) if differences else None,
+            "max_abs_difference_points": max((abs(d) for d in differences), default=None),
+            "seed_spread_points": {name: 100 * spread(finished[name]) for name in PATHS},
         }
         report["norms"][norm] = {"runs": rows, **summary}
+        mean = "n/a" if not differences else f"{summary['mean_difference_points']:+.2f} points"
         print(
-            f"{norm}: mean difference {summary['mean_difference_points']:+.2f} points over {len(rows)} seeds "
-            f"(largest {summary['max_abs_difference_points']:.2f}); seed-to-seed std: fast "
+            f"{norm}: mean difference {mean} over {len(differences)} of {len(rows)} seeds; diverged: "
+            f"fast {summary['diverged']['fast']}, fp32 {summary['diverged']['fp32']}; seed-to-seed std: fast "
             f"{summary['seed_spread_points']['fast']:.2f}, fp32 {summary['seed_spread_points']['fp32']:.2f} points"
         )
     Path(args.out).mkdir(parents=True, exist_ok=True)
