@@ -1,7 +1,7 @@
 """How fast can the CIFAR ResNets' own convolutions run here, next to the dense matmul rate?
 
 The bench reports the training step's GFLOP/s as a fraction of a 2048×2048 matmul. On CPUs whose
-matrix units (AMX) make large bf16 matmuls several times faster than fp32, that fraction is
+bf16 units (AMX, AVX-512 BF16) make large bf16 matmuls several times faster than fp32, that fraction is
 bounded by the convolutions themselves: 16-64 channels give the matrix engine short dot products.
 This script times the three 3×3 convolution shapes of a CIFAR ResNet (stage 1-3 at batch 128,
 channels_last) alone, forward and forward + backward, in bf16 and fp32, beside the matmul rate,
@@ -13,26 +13,13 @@ all in one run:
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
-from tauresnet.bench.measure import matmul_rate
+from tauresnet.bench.measure import matmul_rate, median_seconds
 
 SHAPES = ((16, 32), (32, 16), (64, 8))  # (channels, height = width) of the three stages
-
-
-def median_seconds(run: Callable[[], object], repeats: int) -> float:
-    run(), run()  # warm-up: oneDNN picks and caches its kernels
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def conv_rates(channels: int, size: int, batch: int, dtype: torch.dtype, repeats: int) -> tuple[float, float]:

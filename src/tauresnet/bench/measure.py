@@ -102,17 +102,23 @@ def forward_flops(model: str, norm: str) -> int:
     return int(counter.get_total_flops())
 
 
+def median_seconds(run: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``repeats`` calls of ``run``, after one untimed warm-up call (in which
+    oneDNN picks and caches its kernels)."""
+    run()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def matmul_rate(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:
     """Dense square matmul GFLOP/s in ``dtype`` (median of ``repeats``): the machine's peak estimate."""
     a = torch.randn(size, size).to(dtype)
     b = torch.randn(size, size).to(dtype)
-    a @ b  # warm-up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - started)
-    return 2 * size**3 / statistics.median(times) / 1e9
+    return 2 * size**3 / median_seconds(lambda: a @ b, repeats) / 1e9
 
 
 def peak_memory(setting: dict) -> dict:

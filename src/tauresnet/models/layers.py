@@ -110,8 +110,8 @@ class ResidualBlock(nn.Module):
         shortcut = x if self.downsample is None else self.downsample(x)
         scale = tau if self.gain is None else self.gain
         out = self.branch(x, scale)
-        # In place when the dtypes agree: the branch's last op (batch norm, a convolution or a
-        # multiply) does not keep its output for backward, and a fresh buffer would cost a pass.
+        # In place when the dtypes agree: the branch's last op (batch norm or the τ multiply) does
+        # not keep its output for backward, and a fresh buffer would cost a pass.
         out = out.add_(shortcut) if out.dtype == shortcut.dtype else out + shortcut
         return self.act(out)
 
