@@ -1,20 +1,10 @@
-"""Choosing the device and the precision a run uses, and how it holds host memory."""
+"""Choosing the device and the precision a run uses."""
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import logging
-import os
 from pathlib import Path
 
 import torch
-
-log = logging.getLogger(__name__)
-
-# mallopt(3) parameters and glibc's largest mmap threshold on 64-bit systems (4 MiB · sizeof(long)).
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-MMAP_THRESHOLD_MAX = 32 * 1024 * 1024
 
 
 def pick_device(name: str) -> torch.device:
@@ -44,29 +34,3 @@ def pick_dtype(precision: str, device: torch.device) -> torch.dtype:
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
     return torch.bfloat16 if cpu_has_bf16() else torch.float32
-
-
-def keep_freed_host_memory() -> bool:
-    """Make glibc keep freed activation buffers for reuse instead of returning them to the kernel.
-
-    By default glibc serves large blocks with fresh mmap pages and trims the heap whenever enough
-    of its top is free, so every CPU training step page-faults its activations in anew (ResNet-56,
-    batch 128: ~2,500 faults per step, ~15 % of the fast path's step time on the dev machine). This
-    raises the mmap threshold to glibc's maximum and trims only above 2 GiB free, for the whole
-    process; the resident set then stays near the peak of a step, like a caching allocator's. Returns False
-    (and changes nothing) off glibc, or when the user set ``MALLOC_MMAP_THRESHOLD_`` or
-    ``MALLOC_TRIM_THRESHOLD_`` themselves.
-    """
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ:
-        return False
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    libc = ctypes.CDLL(name)
-    if not hasattr(libc, "mallopt") or not hasattr(libc, "gnu_get_libc_version"):
-        return False  # another C library (musl, macOS): its allocator has no such thresholds
-    done = libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX) == 1
-    done = libc.mallopt(M_TRIM_THRESHOLD, ctypes.c_int(2**31 - 1)) == 1 and done
-    if not done:
-        log.warning("could not tune glibc's allocator (mallopt refused); CPU steps will page-fault more")
-    return done

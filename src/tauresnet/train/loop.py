@@ -25,7 +25,7 @@ from ..data.augment import apply_crop_flip, draw_crop_flip
 from ..models import create_model
 from ..optim import lr_factor, param_groups
 from .checkpoint import load_checkpoint, restore_rng, rng_state, save_checkpoint, unwrap
-from .device import keep_freed_host_memory, pick_device, pick_dtype
+from .device import pick_device, pick_dtype
 from .distributed import SINGLE, World, close_world, convert_sync_batchnorm, init_world, scaled_cross_entropy
 from .log import write_metrics, write_summary
 
@@ -128,8 +128,6 @@ class Trainer:
         if config.threads:
             torch.set_num_threads(config.threads)
         self.device = pick_device(config.device)
-        if self.device.type == "cpu":
-            keep_freed_host_memory()
         if self.device.type == "cuda" and world.distributed:
             self.device = torch.device("cuda", world.local_rank)
         if config.per_device_batch is not None:
