@@ -95,3 +95,21 @@ def test_torch_compile_matches_eager_and_follows_tau_changes(name):
     kwargs = {} if name == "resmlp" else {"norm": "none"}
     model = tauresnet.create_model(name, learnable_tau=True, **kwargs).eval()
     _compiled_matches_eager(model, _input(name, batch=4))
+
+
+@pytest.mark.parametrize("name", ["resnet20", "resnet18"])
+def test_head_classifies_in_fp32_under_bf16_autocast(name):
+    torch.manual_seed(0)
+    model = tauresnet.create_model(name, norm="none").eval()
+    x = _input(name, batch=4)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        features = model.forward_features(x)
+        logits = model.forward_head(features)
+    assert features.dtype == torch.bfloat16
+    assert logits.dtype == torch.float32
+    with torch.no_grad():
+        pooled = features.float().mean(dim=(2, 3))
+        expected = model.fc(model.head_bias(pooled))  # fp32 throughout, outside autocast
+    torch.testing.assert_close(logits, expected, rtol=1e-6, atol=1e-6)
+    # A bf16 classifier would round the logits to 8 significant bits: visibly different.
+    assert not torch.equal(logits, expected.bfloat16().float())

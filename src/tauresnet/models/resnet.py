@@ -72,7 +72,11 @@ class ResNet(TauNet):
         return trace
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.head_bias(torch.flatten(self.avgpool(features), 1)))
+        """(N, num_features, h, w) -> logits (N, num_classes), pooled and classified in fp32."""
+        # Under bf16 autocast the logits would carry 8 significant bits (steps of 1/16 at 8–16),
+        # coarse for a softmax; the pooled features are small, so the head costs nothing in fp32.
+        with torch.autocast(features.device.type, enabled=False):
+            return self.fc(self.head_bias(torch.flatten(self.avgpool(features.float()), 1)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, in_chans, H, W) float -> logits (N, num_classes)."""
