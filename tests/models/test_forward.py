@@ -64,6 +64,16 @@ def test_norm_none_has_no_batchnorm_and_scalar_biases_start_at_zero():
     assert len(biases) == 4 * 27 + 2 and all(b.item() == 0 for b in biases)
 
 
+def test_norm_none_stem_adds_its_scalar_bias_before_the_relu():
+    torch.manual_seed(0)
+    model = tauresnet.create_model("resnet20", norm="none")
+    torch.nn.init.constant_(model.bias1.bias, -0.2)
+    x = torch.randn(2, 3, 32, 32)
+    expected = torch.relu(model.conv1(x) - 0.2)
+    torch.testing.assert_close(model.stem(x), expected)
+    assert (model.conv1(x) > 0).sum() > (expected > 0).sum()  # the bias moved values across 0
+
+
 def test_batch_norm_multiplies_the_second_bn_output_by_tau():
     torch.manual_seed(0)
     model = tauresnet.create_model("resnet20", tau=0.25).eval()

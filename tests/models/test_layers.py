@@ -42,3 +42,31 @@ def test_folded_branch_matches_the_textbook_branch(kind, norm):
         )
     for (name, a), (_, b) in zip(block.named_buffers(), reference.named_buffers(), strict=True):
         torch.testing.assert_close(a, b, msg=name)  # running statistics moved the same way
+
+
+@pytest.mark.parametrize(
+    "kind, in_channels, planes, stride", [(BasicBlock, 16, 16, 1), (BasicBlock, 16, 32, 2), (Bottleneck, 16, 4, 1)]
+)
+@pytest.mark.parametrize("norm", ["batch", "none"])
+def test_block_matches_the_textbook_block(kind, in_channels, planes, stride, norm):
+    """relu(shortcut(x) + τ·F(x)), however the block fuses its scale, bias and residual add."""
+    torch.manual_seed(0)
+    block = kind(in_channels, planes, stride, norm, "tau", "A")
+    for p in block.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    reference = copy.deepcopy(block)
+    x = torch.randn(4, in_channels, 8, 8, requires_grad=True)
+    ref_x = x.detach().clone().requires_grad_()
+    scale = torch.tensor(0.37, requires_grad=True)
+    ref_scale = torch.tensor(0.37, requires_grad=True)
+    shortcut = ref_x if reference.downsample is None else reference.downsample(ref_x)
+    out, expected = block(x, scale), torch.relu(shortcut + _textbook(reference, ref_x, ref_scale))
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
+    out.square().sum().backward()
+    expected.square().sum().backward()
+    torch.testing.assert_close(x.grad, ref_x.grad, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(scale.grad, ref_scale.grad, rtol=1e-4, atol=1e-5)
+    for (name, a), (_, b) in zip(block.named_parameters(), reference.named_parameters(), strict=True):
+        torch.testing.assert_close(
+            a.grad, b.grad, rtol=1e-4, atol=max(1e-5, 1e-5 * b.grad.abs().max().item()), msg=name
+        )  # relative to the largest entry: some BN biases' gradients cancel to ~1e-5 of it

@@ -34,6 +34,13 @@ def make_scalar_bias(norm: str) -> nn.Module:
     return ScalarBias() if norm == "none" else nn.Identity()
 
 
+def conv_scalar_bias(conv: nn.Conv2d, x: torch.Tensor, bias: ScalarBias) -> torch.Tensor:
+    """``conv(x) + b`` for a bias-free ``conv``, with ``b`` passed to the convolution as its
+    per-channel bias: added in the kernel's epilogue instead of a pass over the output."""
+    shift = bias.bias.expand(conv.out_channels)
+    return F.conv2d(x, conv.weight, shift, conv.stride, conv.padding, conv.dilation, conv.groups)
+
+
 class PadShortcut(nn.Module):
     """Option-A shortcut of He et al. 2016: subsample by ``stride``, zero-pad new channels.
 
@@ -95,23 +102,28 @@ class ResidualBlock(nn.Module):
     downsample: nn.Module | None
     gain: nn.Parameter | None
 
-    def _init_residual(self, variant: str) -> None:
+    def _init_residual(self, variant: str, norm: str) -> None:
+        self.unnormalised = norm == "none"
         init = GAIN_INIT.get(variant)
         self.gain = None if init is None else nn.Parameter(torch.tensor(init))
         # ReZero's block is x + α·F(x) with nothing after the sum (Bachlechner et al. 2020, eq. 1).
         self.act = nn.Identity() if variant == "rezero" else nn.ReLU(inplace=True)
 
-    def branch(self, x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-        """``scale · F(x)``; with BN the scale is folded into the last BN's affine parameters."""
+    def branch(self, x: torch.Tensor, scale: torch.Tensor | None) -> torch.Tensor:
+        """``scale · F(x)`` (``F(x)`` for None); with BN the scale is folded into the last BN's
+        affine parameters."""
         raise NotImplementedError
 
     def forward(self, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
         """x: (N, C_in, H, W); tau: 0-dim -> (N, C_out, H/stride, W/stride)."""
         shortcut = x if self.downsample is None else self.downsample(x)
         scale = tau if self.gain is None else self.gain
+        if self.unnormalised:
+            # Scale and residual add in one pass; the branch's output is kept for scale's gradient.
+            return self.act(torch.addcmul(shortcut, self.branch(x, None), scale))
         out = self.branch(x, scale)
-        # In place when the dtypes agree: the branch's last op (batch norm or the τ multiply) does
-        # not keep its output for backward, and a fresh buffer would cost a pass.
+        # In place when the dtypes agree: the branch's last op (batch norm) does not keep its
+        # output for backward, and a fresh buffer would cost a pass.
         out = out.add_(shortcut) if out.dtype == shortcut.dtype else out + shortcut
         return self.act(out)
 
@@ -119,13 +131,10 @@ class ResidualBlock(nn.Module):
         """Pre-bias, conv, norm, post-bias of the branch's ``index``-th unit (scaled if given)."""
         conv, norm = getattr(self, f"conv{index}"), getattr(self, f"bn{index}")
         before, after = getattr(self, f"bias{index}a"), getattr(self, f"bias{index}b")
-        out = conv(before(x))
-        if isinstance(norm, nn.Identity):
-            # Without normalisation the scale stays a separate multiply: folded into the conv's
-            # bf16 weight and bias, the README demo diverged (one CPU) or collapsed to chance
-            # (another) in its first epoch, where this trains on both.
-            out = after(out)
+        if isinstance(after, ScalarBias):  # no normalisation between the conv and its bias
+            out = conv_scalar_bias(conv, before(x), after)
             return out if scale is None else scale * out
+        out = conv(before(x))
         return after(norm(out) if scale is None else norm_scale(norm, out, scale))
 
 
@@ -144,9 +153,9 @@ class BasicBlock(ResidualBlock):
         self.conv2 = conv3x3(planes, planes)
         self.bn2 = make_norm(norm, planes)
         self.downsample = make_shortcut(shortcut, in_channels, planes, stride, norm)
-        self._init_residual(variant)
+        self._init_residual(variant, norm)
 
-    def branch(self, x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    def branch(self, x: torch.Tensor, scale: torch.Tensor | None) -> torch.Tensor:
         return self._unit(self.relu(self._unit(x, 1)), 2, scale)
 
     def branch_convs(self) -> list[nn.Conv2d]:
@@ -172,9 +181,9 @@ class Bottleneck(ResidualBlock):
         self.bn3 = make_norm(norm, out_channels)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = make_shortcut(shortcut, in_channels, out_channels, stride, norm)
-        self._init_residual(variant)
+        self._init_residual(variant, norm)
 
-    def branch(self, x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    def branch(self, x: torch.Tensor, scale: torch.Tensor | None) -> torch.Tensor:
         out = self.relu(self._unit(self.relu(self._unit(x, 1)), 2))
         return self._unit(out, 3, scale)
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from .layers import ResidualBlock, make_norm, make_scalar_bias
+from .layers import ResidualBlock, ScalarBias, conv_scalar_bias, make_norm, make_scalar_bias
 from .scaling import TauNet
 
 
@@ -35,6 +35,8 @@ class ResNet(TauNet):
         self.maxpool = pool
 
     def stem(self, x: torch.Tensor) -> torch.Tensor:
+        if isinstance(self.bias1, ScalarBias):
+            return self.maxpool(self.relu(conv_scalar_bias(self.conv1, x, self.bias1)))
         return self.maxpool(self.relu(self.bias1(self.bn1(self.conv1(x)))))
 
     def _init_head(self, features: int, num_classes: int, norm: str) -> None:
