@@ -120,6 +120,7 @@ class ResidualBlock(nn.Module):
         scale = tau if self.gain is None else self.gain
         if self.unnormalised:
             # Scale and residual add in one pass; the branch's output is kept for scale's gradient.
+            # τ stays out of the conv weights: folded into bf16 weights, the README demo diverged.
             return self.act(torch.addcmul(shortcut, self.branch(x, None), scale))
         out = self.branch(x, scale)
         # In place when the dtypes agree: the branch's last op (batch norm) does not keep its
