@@ -78,7 +78,9 @@ def test_rollback_reloads_halves_the_lr_and_finishes(tmp_path, nan_at_step):
     assert [row["epoch"] for row in state["history"]] == [1, 2, 3]
     # The logged rate is the one training used: halved from the rollback (in epoch 2) on.
     cosine = [lr_factor(epoch, 3, "cosine") for epoch in range(3)]
-    assert [row["lr"] for row in state["history"]] == pytest.approx([0.1 * cosine[0], 0.05 * cosine[1], 0.05 * cosine[2]])
+    assert [row["lr"] for row in state["history"]] == pytest.approx(
+        [0.1 * cosine[0], 0.05 * cosine[1], 0.05 * cosine[2]]
+    )
 
 
 def test_save_every_writes_mid_epoch_checkpoints(tmp_path):
