@@ -34,9 +34,11 @@ def make_scalar_bias(norm: str) -> nn.Module:
     return ScalarBias() if norm == "none" else nn.Identity()
 
 
-def conv_scalar_bias(conv: nn.Conv2d, x: torch.Tensor, bias: ScalarBias) -> torch.Tensor:
-    """``conv(x) + b`` for a bias-free ``conv``, with ``b`` passed to the convolution as its
-    per-channel bias: added in the kernel's epilogue instead of a pass over the output."""
+def conv_then_bias(conv: nn.Conv2d, x: torch.Tensor, bias: nn.Module) -> torch.Tensor:
+    """``bias(conv(x))`` for a bias-free ``conv``; a ScalarBias is passed to the convolution as its
+    per-channel bias, added in the kernel's epilogue instead of a pass over the output."""
+    if not isinstance(bias, ScalarBias):
+        return bias(conv(x))
     shift = bias.bias.expand(conv.out_channels)
     return F.conv2d(x, conv.weight, shift, conv.stride, conv.padding, conv.dilation, conv.groups)
 
@@ -129,14 +131,13 @@ class ResidualBlock(nn.Module):
         return self.act(out)
 
     def _unit(self, x: torch.Tensor, index: int, scale: torch.Tensor | None = None) -> torch.Tensor:
-        """Pre-bias, conv, norm, post-bias of the branch's ``index``-th unit (scaled if given)."""
+        """Pre-bias, conv, norm, post-bias of the branch's ``index``-th unit (scaled if given).
+        A unit has either a norm or scalar biases, never both, so the post-bias can go with the
+        convolution."""
         conv, norm = getattr(self, f"conv{index}"), getattr(self, f"bn{index}")
         before, after = getattr(self, f"bias{index}a"), getattr(self, f"bias{index}b")
-        if isinstance(after, ScalarBias):  # no normalisation between the conv and its bias
-            out = conv_scalar_bias(conv, before(x), after)
-            return out if scale is None else scale * out
-        out = conv(before(x))
-        return after(norm(out) if scale is None else norm_scale(norm, out, scale))
+        out = conv_then_bias(conv, before(x), after)
+        return norm(out) if scale is None else norm_scale(norm, out, scale)
 
 
 class BasicBlock(ResidualBlock):

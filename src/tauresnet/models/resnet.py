@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from .layers import ResidualBlock, ScalarBias, conv_scalar_bias, make_norm, make_scalar_bias
+from .layers import ResidualBlock, conv_then_bias, make_norm, make_scalar_bias
 from .scaling import TauNet
 
 
@@ -35,9 +35,8 @@ class ResNet(TauNet):
         self.maxpool = pool
 
     def stem(self, x: torch.Tensor) -> torch.Tensor:
-        if isinstance(self.bias1, ScalarBias):
-            return self.maxpool(self.relu(conv_scalar_bias(self.conv1, x, self.bias1)))
-        return self.maxpool(self.relu(self.bias1(self.bn1(self.conv1(x)))))
+        # A stem has either a norm or a scalar bias, never both: the bias goes with the conv.
+        return self.maxpool(self.relu(self.bn1(conv_then_bias(self.conv1, x, self.bias1))))
 
     def _init_head(self, features: int, num_classes: int, norm: str) -> None:
         self.avgpool = nn.AdaptiveAvgPool2d(1)
