@@ -12,14 +12,13 @@ process.
 from __future__ import annotations
 
 import logging
-import platform
 import statistics
 from datetime import date
 from typing import Any
 
 import torch
 
-from ..train.device import cpu_has_bf16, pick_dtype
+from ..train.device import cpu_has_bf16, cpu_name, pick_dtype
 from .measure import FastPath, NaivePath, forward_flops, images_per_second, matmul_rate, peak_memory
 
 log = logging.getLogger(__name__)
@@ -71,7 +70,7 @@ def run_bench(
     dtype = pick_dtype("auto", torch.device("cpu"))
     report: dict[str, Any] = {
         "date": date.today().isoformat(),
-        "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads, bf16 native: {cpu_has_bf16()}",
+        "machine": f"{cpu_name()}, {torch.get_num_threads()} threads, bf16 native: {cpu_has_bf16()}",
         "torch": torch.__version__,
         "precision": str(dtype).removeprefix("torch."),
         "throughput": [],

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from ..train.device import cpu_name
 from .suites import TrainingSuite
 
 CSV_COLUMNS = (
@@ -65,7 +66,11 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
 
 
 def machine() -> str:
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
+    device = (
+        torch.cuda.get_device_name()
+        if torch.cuda.is_available()
+        else f"{cpu_name()}, {torch.get_num_threads()} threads"
+    )
     return f"{platform.machine()} {device}, torch {torch.__version__}, Python {platform.python_version()}"
 
 

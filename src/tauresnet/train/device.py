@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
 import torch
@@ -23,6 +24,30 @@ def cpu_has_bf16() -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def cpu_name(cpuinfo: str | None = None) -> str:
+    """The CPU's model name with its family and model numbers, e.g. ``AMD EPYC (family 26, model 2)``:
+    cloud CPUs often report only a vendor name, and the numbers tell their generations apart.
+    ``cpuinfo`` is the text of ``/proc/cpuinfo`` (read when None); ``platform.processor()`` or
+    the architecture where it is missing."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        key, colon, value = line.partition(":")
+        if not colon:
+            if fields:
+                break  # the first processor's block has ended
+            continue
+        fields.setdefault(key.strip(), value.strip())
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields and "model" in fields:
+        return f"{name} (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 def pick_dtype(precision: str, device: torch.device) -> torch.dtype:
