@@ -22,4 +22,3 @@ def test_cpu_name_gives_the_first_processors_model_with_family_and_model_numbers
 
 def test_cpu_name_without_family_numbers_is_the_model_name():
     assert cpu_name("processor\t: 0\nmodel name\t: Neoverse-V2\n") == "Neoverse-V2"
-
