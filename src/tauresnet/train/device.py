@@ -17,12 +17,17 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def _cpuinfo() -> str:
+    """The text of ``/proc/cpuinfo``; empty where there is none (not Linux)."""
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
 def cpu_has_bf16() -> bool:
     """True on CPUs with native bf16 arithmetic (AVX-512 BF16 or AMX), where bf16 is fast."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
+    flags = _cpuinfo()
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
@@ -31,13 +36,8 @@ def cpu_name(cpuinfo: str | None = None) -> str:
     cloud CPUs often report only a vendor name, and the numbers tell their generations apart.
     ``cpuinfo`` is the text of ``/proc/cpuinfo`` (read when None); ``platform.processor()`` or
     the architecture where it is missing."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            cpuinfo = ""
     fields: dict[str, str] = {}
-    for line in cpuinfo.splitlines():
+    for line in (_cpuinfo() if cpuinfo is None else cpuinfo).splitlines():
         key, colon, value = line.partition(":")
         if not colon:
             if fields:
